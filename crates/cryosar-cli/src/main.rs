@@ -1,0 +1,2 @@
+//! The `cryosar` command-line program.
+fn main() {}

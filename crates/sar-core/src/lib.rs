@@ -1,0 +1,44 @@
+//! # sar-core
+//!
+//! The shared ground of the cryosar workspace: every other crate passes these
+//! types to the others.
+//!
+//! * [`grid`] — affine geotransforms (GDAL's six numbers), CRS, shapes,
+//!   pixel ↔ map conversion and metric pixel sizes, also on geographic grids.
+//! * [`raster`] — [`Raster<T>`]: an `ndarray::Array2` on a [`Grid`] with
+//!   no-data (NaN in float rasters), cropping and NaN-aware resampling.
+//! * [`stats`] — NaN-aware statistics (count, mean, std, median,
+//!   percentiles, NMAD) that the other crates reuse.
+//! * [`geotiff`] — pure-Rust GeoTIFF reading and writing.
+//! * [`sar`] — SAR image types: SLC, intensity, dB, multilooking,
+//!   interferogram (thesis eq. 1.4), coherence (eq. 1.9), phase wrapping.
+//! * [`terrain`] — slope, aspect (Horn 1981, Zevenbergen–Thorne 1987) and the
+//!   local incidence angle.
+//!
+//! ## Example
+//!
+//! ```
+//! use sar_core::{Crs, Grid, Raster};
+//! use ndarray::Array2;
+//!
+//! // A 30 m UTM grid and a raster with one no-data pixel.
+//! let grid = Grid::north_up(3, 4, 500_000.0, 4_000_000.0, 30.0, 30.0, Crs::epsg(32643));
+//! let mut data = Array2::from_elem((3, 4), 2.0_f64);
+//! data[[1, 1]] = f64::NAN;
+//! let dem = Raster::new(data, grid)?;
+//! let s = dem.summary()?;
+//! assert_eq!(s.count, 11);
+//! assert_eq!(s.median, 2.0);
+//! assert_eq!(dem.grid.pixel_center(0, 0), (500_015.0, 3_999_985.0));
+//! # Ok::<(), sar_core::SarError>(())
+//! ```
+#![doc(test(attr(deny(warnings))))]
+
+pub mod error;
+pub mod grid;
+pub mod raster;
+pub mod stats;
+
+pub use error::{Result, SarError};
+pub use grid::{Crs, GeoTransform, Grid};
+pub use raster::{Raster, Resampling};
