@@ -35,9 +35,12 @@
 #![doc(test(attr(deny(warnings))))]
 
 pub mod error;
+pub mod geotiff;
 pub mod grid;
 pub mod raster;
+pub mod sar;
 pub mod stats;
+pub mod terrain;
 
 pub use error::{Result, SarError};
 pub use grid::{Crs, GeoTransform, Grid};

@@ -1,0 +1,458 @@
+//! Exact Gaussian-process regression with fixed hyper-parameters.
+//!
+//! For training inputs $X$ ($n \times D$), targets $y$, kernel $k$ and noise
+//! variance $\sigma_n^2$: $K = k(X, X) + \sigma_n^2 I = L L^\top$,
+//! $\alpha = K^{-1} y$,
+//!
+//! * negative log marginal likelihood
+//!   $\mathrm{NLML} = \tfrac12 y^\top\alpha + \sum_i \ln L_{ii} + \tfrac n2 \ln 2\pi$;
+//! * its gradient in log-parameter space
+//!   $\partial\,\mathrm{NLML}/\partial\theta_p = -\tfrac12\,\mathrm{tr}\big((\alpha\alpha^\top - K^{-1})\,\partial K/\partial\theta_p\big)$;
+//! * predictive mean $k_*^\top \alpha$ and latent variance
+//!   $k(x_*, x_*) - \lVert L^{-1} k_* \rVert^2$.
+//!
+//! The parameter vector is the kernel's log parameters followed by
+//! $\ln\sigma_n^2$ (scikit-learn's `WhiteKernel` comes last in its `theta`).
+
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
+#[cfg(feature = "rayon")]
+use rayon::prelude::*;
+
+use crate::error::{GpError, Result};
+use crate::kernel::Kernel;
+use crate::linalg;
+
+/// Rows per parallel task in kernel/gradient loops (fixed, so results do not
+/// depend on the number of threads).
+const ROW_CHUNK: usize = 16;
+
+/// How jitter is added when a kernel matrix is not numerically positive
+/// definite: first without, then `initial`, `10·initial`, … up to `max`
+/// (absolute values added to the diagonal).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct JitterPolicy {
+    /// First jitter tried after a failure.
+    pub initial: f64,
+    /// Largest jitter tried before giving up.
+    pub max: f64,
+}
+
+impl Default for JitterPolicy {
+    fn default() -> Self {
+        Self {
+            initial: 1e-8,
+            max: 1e-2,
+        }
+    }
+}
+
+/// Cholesky factorisation of `k` with jitter escalation; returns the factor
+/// and the jitter that was added (0 when none was needed).
+pub(crate) fn cholesky_with_jitter(k: &Array2<f64>, policy: JitterPolicy) -> Result<(Array2<f64>, f64)> {
+    let mut jitter = 0.0;
+    loop {
+        let mut l = k.clone();
+        if jitter > 0.0 {
+            for i in 0..l.nrows() {
+                l[[i, i]] += jitter;
+            }
+        }
+        match linalg::cholesky_in_place(&mut l) {
+            Ok(()) => return Ok((l, jitter)),
+            Err(e) => {
+                let next = if jitter == 0.0 {
+                    policy.initial
+                } else {
+                    jitter * 10.0
+                };
+                if next > policy.max * (1.0 + 1e-12) || !(next > 0.0) {
+                    return Err(GpError::NotPositiveDefinite {
+                        pivot: e.pivot,
+                        jitter,
+                    });
+                }
+                jitter = next;
+            }
+        }
+    }
+}
+
+/// Runs `f(first_row, rows_chunk)` over fixed chunks of `ROW_CHUNK` rows of a
+/// row-major matrix with `ncols` columns.
+fn chunked_rows<F>(data: &mut [f64], ncols: usize, f: F)
+where
+    F: Fn(usize, &mut [f64]) + Sync + Send,
+{
+    if ncols == 0 {
+        return;
+    }
+    #[cfg(feature = "rayon")]
+    data.par_chunks_mut(ROW_CHUNK * ncols)
+        .enumerate()
+        .for_each(|(c, ch)| f(c * ROW_CHUNK, ch));
+    #[cfg(not(feature = "rayon"))]
+    data.chunks_mut(ROW_CHUNK * ncols)
+        .enumerate()
+        .for_each(|(c, ch)| f(c * ROW_CHUNK, ch));
+}
+
+/// The kernel matrix $k(X, X)$ (full, symmetric).
+pub fn kernel_matrix<K: Kernel>(kernel: &K, x: ArrayView2<'_, f64>) -> Array2<f64> {
+    let x = x.as_standard_layout();
+    let n = x.nrows();
+    let d = x.ncols();
+    let xs = x.as_slice().expect("standard layout");
+    let mut k = Array2::<f64>::zeros((n, n));
+    let ks = k.as_slice_mut().expect("standard layout");
+    chunked_rows(ks, n, |i0, chunk| {
+        for (r, row) in chunk.chunks_mut(n).enumerate() {
+            let i = i0 + r;
+            let xi = &xs[i * d..(i + 1) * d];
+            for (j, v) in row.iter_mut().enumerate().take(i + 1) {
+                *v = kernel.eval(xi, &xs[j * d..(j + 1) * d]);
+            }
+        }
+    });
+    for i in 0..n {
+        for j in i + 1..n {
+            k[[i, j]] = k[[j, i]];
+        }
+    }
+    k
+}
+
+/// The cross-covariance $k(X_*, X)$ ($m \times n$).
+pub fn kernel_cross<K: Kernel>(
+    kernel: &K,
+    xs: ArrayView2<'_, f64>,
+    x: ArrayView2<'_, f64>,
+) -> Array2<f64> {
+    let xs = xs.as_standard_layout();
+    let x = x.as_standard_layout();
+    let (m, n, d) = (xs.nrows(), x.nrows(), x.ncols());
+    let a = xs.as_slice().expect("standard layout");
+    let b = x.as_slice().expect("standard layout");
+    let mut k = Array2::<f64>::zeros((m, n));
+    let ks = k.as_slice_mut().expect("standard layout");
+    chunked_rows(ks, n, |i0, chunk| {
+        for (r, row) in chunk.chunks_mut(n).enumerate() {
+            let i = i0 + r;
+            let ai = &a[i * d..(i + 1) * d];
+            for (j, v) in row.iter_mut().enumerate() {
+                *v = kernel.eval(ai, &b[j * d..(j + 1) * d]);
+            }
+        }
+    });
+    k
+}
+
+/// Predictive mean and standard deviation (latent function, without the
+/// observation noise) in the units of the training targets.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prediction {
+    /// Predictive mean.
+    pub mean: Array1<f64>,
+    /// Predictive standard deviation of the latent function $f$.
+    pub std: Array1<f64>,
+}
+
+/// An exact GP conditioned on training data with fixed hyper-parameters.
+#[derive(Debug, Clone)]
+pub struct ExactGp<K: Kernel> {
+    kernel: K,
+    noise_variance: f64,
+    x: Array2<f64>,
+    y: Array1<f64>,
+    l: Array2<f64>,
+    alpha: Array1<f64>,
+    jitter: f64,
+}
+
+impl<K: Kernel + Clone> ExactGp<K> {
+    /// Conditions the GP on `(x, y)`.
+    ///
+    /// # Errors
+    /// [`GpError::Shape`] for inconsistent shapes, [`GpError::NonFinite`] for
+    /// NaN inputs, [`GpError::InvalidParameter`] for a non-positive noise,
+    /// [`GpError::NotPositiveDefinite`] when jitter escalation fails.
+    pub fn fit(
+        kernel: K,
+        noise_variance: f64,
+        x: ArrayView2<'_, f64>,
+        y: ArrayView1<'_, f64>,
+        jitter: JitterPolicy,
+    ) -> Result<Self> {
+        if x.nrows() != y.len() {
+            return Err(GpError::Shape(format!(
+                "{} feature rows but {} targets",
+                x.nrows(),
+                y.len()
+            )));
+        }
+        if x.ncols() != kernel.n_features() {
+            return Err(GpError::Shape(format!(
+                "{} feature columns but the kernel expects {}",
+                x.ncols(),
+                kernel.n_features()
+            )));
+        }
+        if x.nrows() == 0 {
+            return Err(GpError::TooFewSamples {
+                found: 0,
+                required: 1,
+            });
+        }
+        if !(noise_variance.is_finite() && noise_variance >= 0.0) {
+            return Err(GpError::InvalidParameter {
+                name: "noise_variance",
+                reason: format!("must be finite and >= 0, got {noise_variance}"),
+            });
+        }
+        if let Some(i) = x
+            .axis_iter(Axis(0))
+            .position(|r| r.iter().any(|v| !v.is_finite()))
+        {
+            return Err(GpError::NonFinite {
+                what: "feature",
+                index: i,
+            });
+        }
+        if let Some(i) = y.iter().position(|v| !v.is_finite()) {
+            return Err(GpError::NonFinite {
+                what: "target",
+                index: i,
+            });
+        }
+        let mut k = kernel_matrix(&kernel, x);
+        for i in 0..k.nrows() {
+            k[[i, i]] += noise_variance;
+        }
+        let (l, jitter_added) = cholesky_with_jitter(&k, jitter)?;
+        let mut alpha = y.to_vec();
+        linalg::solve_lower_in_place(l.view(), &mut alpha);
+        linalg::solve_lower_transposed_in_place(l.view(), &mut alpha);
+        Ok(Self {
+            kernel,
+            noise_variance,
+            x: x.as_standard_layout().to_owned(),
+            y: y.to_owned(),
+            l,
+            alpha: Array1::from(alpha),
+            jitter: jitter_added,
+        })
+    }
+
+    /// The kernel.
+    pub fn kernel(&self) -> &K {
+        &self.kernel
+    }
+
+    /// Noise variance $\sigma_n^2$.
+    pub fn noise_variance(&self) -> f64 {
+        self.noise_variance
+    }
+
+    /// Jitter that had to be added to the diagonal (0 when none).
+    pub fn jitter(&self) -> f64 {
+        self.jitter
+    }
+
+    /// Number of training points.
+    pub fn n_train(&self) -> usize {
+        self.x.nrows()
+    }
+
+    /// Training inputs.
+    pub fn x(&self) -> ArrayView2<'_, f64> {
+        self.x.view()
+    }
+
+    /// The Cholesky factor $L$ of $K + \sigma_n^2 I$.
+    pub fn cholesky(&self) -> ArrayView2<'_, f64> {
+        self.l.view()
+    }
+
+    /// $\alpha = K^{-1} y$.
+    pub fn alpha(&self) -> ArrayView1<'_, f64> {
+        self.alpha.view()
+    }
+
+    /// The log-space parameter vector: kernel parameters, then $\ln\sigma_n^2$.
+    pub fn log_params(&self) -> Vec<f64> {
+        let mut p = self.kernel.log_params();
+        p.push(self.noise_variance.ln());
+        p
+    }
+
+    /// Negative log marginal likelihood.
+    pub fn nlml(&self) -> f64 {
+        let n = self.y.len() as f64;
+        0.5 * self.y.dot(&self.alpha)
+            + 0.5 * linalg::log_det_from_cholesky(self.l.view())
+            + 0.5 * n * (2.0 * std::f64::consts::PI).ln()
+    }
+
+    /// Gradient of [`ExactGp::nlml`] with respect to [`ExactGp::log_params`].
+    ///
+    /// Costs one inverse from the Cholesky factor ($\approx 2n^3/3$ flops)
+    /// and one pass over the kernel derivatives ($n^2/2$ evaluations).
+    pub fn nlml_gradient(&self) -> Array1<f64> {
+        let n = self.x.nrows();
+        let d = self.x.ncols();
+        let np = self.kernel.n_params();
+        let kinv = linalg::inverse_from_cholesky(self.l.view());
+        let xs = self.x.as_slice().expect("standard layout");
+        let ki = kinv.as_slice().expect("standard layout");
+        let a = self.alpha.as_slice().expect("contiguous");
+        let kernel = &self.kernel;
+        // W = alpha alpha^T - K^{-1}; grad_LML_p = 1/2 sum_ij W_ij dK_ij
+        let chunk_grad = |c: usize| -> Vec<f64> {
+            let mut g = vec![0.0; np + 1];
+            let mut gk = vec![0.0; np];
+            let lo = c * ROW_CHUNK;
+            let hi = (lo + ROW_CHUNK).min(n);
+            for i in lo..hi {
+                let xi = &xs[i * d..(i + 1) * d];
+                for j in 0..i {
+                    let w = a[i] * a[j] - ki[i * n + j];
+                    kernel.eval_grad(xi, &xs[j * d..(j + 1) * d], &mut gk);
+                    for (gp, gkp) in g.iter_mut().zip(&gk) {
+                        *gp += w * gkp; // counts (i,j) and (j,i): 2 * 1/2
+                    }
+                }
+                let wii = a[i] * a[i] - ki[i * n + i];
+                kernel.eval_grad(xi, xi, &mut gk);
+                for (gp, gkp) in g.iter_mut().zip(&gk) {
+                    *gp += 0.5 * wii * gkp;
+                }
+                g[np] += 0.5 * wii * self.noise_variance;
+            }
+            g
+        };
+        let nchunks = n.div_ceil(ROW_CHUNK);
+        #[cfg(feature = "rayon")]
+        let parts: Vec<Vec<f64>> = (0..nchunks).into_par_iter().map(chunk_grad).collect();
+        #[cfg(not(feature = "rayon"))]
+        let parts: Vec<Vec<f64>> = (0..nchunks).map(chunk_grad).collect();
+        let mut g = Array1::<f64>::zeros(np + 1);
+        for p in &parts {
+            for (gi, pi) in g.iter_mut().zip(p) {
+                *gi -= pi; // NLML = -LML
+            }
+        }
+        g
+    }
+
+    /// Predictive mean only (cheap: $O(mn)$).
+    pub fn predict_mean(&self, xs: ArrayView2<'_, f64>) -> Array1<f64> {
+        let ks = kernel_cross(&self.kernel, xs, self.x.view());
+        ks.dot(&self.alpha)
+    }
+
+    /// Predictive mean and latent standard deviation at `xs`.
+    pub fn predict(&self, xs: ArrayView2<'_, f64>) -> Prediction {
+        let mut ks = kernel_cross(&self.kernel, xs, self.x.view());
+        let mean = ks.dot(&self.alpha);
+        linalg::solve_lower_rows_in_place(self.l.view(), &mut ks);
+        let xs = xs.as_standard_layout();
+        let std = Array1::from_iter(ks.axis_iter(Axis(0)).zip(xs.axis_iter(Axis(0))).map(
+            |(v, x)| {
+                let kxx = self.kernel.diag(x.as_slice().expect("standard layout"));
+                (kxx - v.dot(&v)).max(0.0).sqrt()
+            },
+        ));
+        Prediction { mean, std }
+    }
+
+    /// Full latent predictive covariance
+    /// $k(X_*, X_*) - k_*^\top K^{-1} k_*$ ($m \times m$).
+    pub fn predictive_covariance(&self, xs: ArrayView2<'_, f64>) -> Array2<f64> {
+        let mut v = kernel_cross(&self.kernel, xs, self.x.view());
+        linalg::solve_lower_rows_in_place(self.l.view(), &mut v);
+        let mut c = kernel_matrix(&self.kernel, xs);
+        c -= &v.dot(&v.t());
+        c
+    }
+
+    /// Sum of all entries of the latent predictive covariance at `xs`,
+    /// $\mathbf 1^\top \Sigma_* \mathbf 1 = \mathbf 1^\top k(X_*,X_*)\mathbf 1 -
+    /// \lVert L^{-1} k(X, X_*)\mathbf 1\rVert^2$, in $O(m^2 + mn + n^2)$
+    /// without forming $\Sigma_*$.
+    pub fn predictive_covariance_sum(&self, xs: ArrayView2<'_, f64>) -> f64 {
+        let xs = xs.as_standard_layout();
+        let (m, d) = (xs.nrows(), xs.ncols());
+        let a = xs.as_slice().expect("standard layout");
+        let kernel = &self.kernel;
+        // sum over pairs of k(x_i, x_j): chunked, deterministic
+        let pair_sum = |c: usize| -> f64 {
+            let lo = c * ROW_CHUNK;
+            let hi = (lo + ROW_CHUNK).min(m);
+            let mut s = 0.0;
+            for i in lo..hi {
+                let ai = &a[i * d..(i + 1) * d];
+                for j in 0..i {
+                    s += 2.0 * kernel.eval(ai, &a[j * d..(j + 1) * d]);
+                }
+                s += kernel.diag(ai);
+            }
+            s
+        };
+        let nchunks = m.div_ceil(ROW_CHUNK);
+        #[cfg(feature = "rayon")]
+        let parts: Vec<f64> = (0..nchunks).into_par_iter().map(pair_sum).collect();
+        #[cfg(not(feature = "rayon"))]
+        let parts: Vec<f64> = (0..nchunks).map(pair_sum).collect();
+        let prior: f64 = parts.iter().sum();
+        // k(X, X_*) 1 = column sums of the cross-covariance
+        let ks = kernel_cross(&self.kernel, xs.view(), self.x.view());
+        let mut s = ks.sum_axis(Axis(0)).to_vec();
+        linalg::solve_lower_in_place(self.l.view(), &mut s);
+        prior - s.iter().map(|v| v * v).sum::<f64>()
+    }
+
+    /// The training targets.
+    pub fn y(&self) -> ArrayView1<'_, f64> {
+        self.y.view()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernel::SumKernel;
+    use approx::assert_relative_eq;
+    use ndarray::Array2;
+    use rand::{Rng, SeedableRng};
+    use rand_xoshiro::Xoshiro256PlusPlus;
+
+    #[test]
+    fn covariance_sum_equals_sum_of_full_covariance() {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
+        let x = Array2::from_shape_fn((60, 2), |_| rng.gen_range(-2.0..2.0));
+        let y = Array1::from_shape_fn(60, |i| (x[[i, 0]] * 1.3_f64).sin() + x[[i, 1]]);
+        let xs = Array2::from_shape_fn((25, 2), |_| rng.gen_range(-2.0..2.0));
+        let k = SumKernel::rbf_plus_matern32(1.0, &[0.7, 1.2], 0.3, &[0.4, 0.9]);
+        let gp = ExactGp::fit(k, 0.05, x.view(), y.view(), JitterPolicy::default()).unwrap();
+        let c = gp.predictive_covariance(xs.view());
+        assert_relative_eq!(gp.predictive_covariance_sum(xs.view()), c.sum(), max_relative = 1e-10);
+        let p = gp.predict(xs.view());
+        for i in 0..25 {
+            assert_relative_eq!(p.std[i] * p.std[i], c[[i, i]], max_relative = 1e-9, epsilon = 1e-12);
+        }
+    }
+
+    #[test]
+    fn duplicated_inputs_with_zero_noise_need_jitter() {
+        let x = ndarray::arr2(&[[0.0], [0.0], [1.0]]);
+        let y = ndarray::arr1(&[1.0, 1.0, 2.0]);
+        let k = crate::kernel::ArdKernel::rbf(1.0, &[1.0]);
+        let gp = ExactGp::fit(k, 0.0, x.view(), y.view(), JitterPolicy::default()).unwrap();
+        assert!(gp.jitter() > 0.0 && gp.jitter() <= 1e-2);
+        let k = crate::kernel::ArdKernel::rbf(1.0, &[1.0]);
+        let policy = JitterPolicy { initial: 0.0, max: 0.0 };
+        assert!(matches!(
+            ExactGp::fit(k, 0.0, x.view(), y.view(), policy),
+            Err(GpError::NotPositiveDefinite { .. })
+        ));
+    }
+}

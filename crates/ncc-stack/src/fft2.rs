@@ -1,0 +1,205 @@
+//! Square 2-D complex FFTs built from RustFFT 1-D plans (rows, transpose, rows).
+
+use std::sync::Arc;
+
+use num_complex::Complex64;
+use ndarray::{Array2, Axis};
+use rustfft::{Fft, FftPlanner};
+
+/// Planned forward and inverse 2-D FFTs of an `n × n` array.
+///
+/// The forward transform leaves the spectrum **transposed** (index
+/// `[k_col * n + k_row]`); the inverse expects that layout and returns the
+/// signal in normal row-major order. Element-wise products of two spectra
+/// are unaffected by the transposition.
+#[derive(Clone)]
+pub(crate) struct Fft2 {
+    n: usize,
+    fwd: Arc<dyn Fft<f64>>,
+    inv: Arc<dyn Fft<f64>>,
+}
+
+impl std::fmt::Debug for Fft2 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fft2").field("n", &self.n).finish()
+    }
+}
+
+impl Fft2 {
+    pub(crate) fn new(n: usize) -> Self {
+        let mut planner = FftPlanner::new();
+        Fft2 {
+            n,
+            fwd: planner.plan_fft_forward(n),
+            inv: planner.plan_fft_inverse(n),
+        }
+    }
+
+    pub(crate) fn n(&self) -> usize {
+        self.n
+    }
+
+    pub(crate) fn scratch_len(&self) -> usize {
+        self.fwd
+            .get_inplace_scratch_len()
+            .max(self.inv.get_inplace_scratch_len())
+    }
+
+    fn transpose(&self, src: &[Complex64], dst: &mut [Complex64]) {
+        let n = self.n;
+        const B: usize = 16;
+        for rb in (0..n).step_by(B) {
+            for cb in (0..n).step_by(B) {
+                for r in rb..(rb + B).min(n) {
+                    for c in cb..(cb + B).min(n) {
+                        dst[c * n + r] = src[r * n + c];
+                    }
+                }
+            }
+        }
+    }
+
+    /// Forward transform of `buf` in place (result transposed); `tmp` has
+    /// `n²` elements, `scratch` at least [`Self::scratch_len`].
+    pub(crate) fn forward(
+        &self,
+        buf: &mut [Complex64],
+        tmp: &mut [Complex64],
+        scratch: &mut [Complex64],
+    ) {
+        self.fwd.process_with_scratch(buf, scratch);
+        self.transpose(buf, tmp);
+        self.fwd.process_with_scratch(tmp, scratch);
+        buf.copy_from_slice(tmp);
+    }
+
+    /// Inverse (unnormalised) transform of a transposed spectrum in place.
+    pub(crate) fn inverse(
+        &self,
+        buf: &mut [Complex64],
+        tmp: &mut [Complex64],
+        scratch: &mut [Complex64],
+    ) {
+        self.inv.process_with_scratch(buf, scratch);
+        self.transpose(buf, tmp);
+        self.inv.process_with_scratch(tmp, scratch);
+        buf.copy_from_slice(tmp);
+    }
+}
+
+/// Split the transform `z` of `a + i·b` (both real) into the transforms of
+/// `a` and `b`: `A[k] = (Z[k] + conj Z[-k]) / 2`, `B[k] = (Z[k] − conj Z[-k]) / 2i`.
+pub(crate) fn unpack_two_real(
+    n: usize,
+    z: &[Complex64],
+    a: &mut [Complex64],
+    b: Option<&mut [Complex64]>,
+) {
+    match b {
+        Some(b) => {
+            for r in 0..n {
+                let rm = (n - r) % n;
+                for c in 0..n {
+                    let cm = (n - c) % n;
+                    let zk = z[r * n + c];
+                    let zm = z[rm * n + cm].conj();
+                    a[r * n + c] = (zk + zm) * 0.5;
+                    let d = (zk - zm) * 0.5;
+                    b[r * n + c] = Complex64::new(d.im, -d.re);
+                }
+            }
+        }
+        None => {
+            for r in 0..n {
+                let rm = (n - r) % n;
+                for c in 0..n {
+                    let cm = (n - c) % n;
+                    a[r * n + c] = (z[r * n + c] + z[rm * n + cm].conj()) * 0.5;
+                }
+            }
+        }
+    }
+}
+
+/// Rectangular FFT helpers (scene generation, oversampling).
+pub(crate) fn fft_axis(data: &mut Array2<Complex64>, axis: usize, inverse: bool, planner: &mut FftPlanner<f64>) {
+    let n = data.len_of(Axis(axis));
+    let fft = if inverse {
+        planner.plan_fft_inverse(n)
+    } else {
+        planner.plan_fft_forward(n)
+    };
+    let mut line = vec![Complex64::default(); n];
+    let mut scratch = vec![Complex64::default(); fft.get_inplace_scratch_len()];
+    for mut lane in data.lanes_mut(Axis(axis)) {
+        for (d, s) in line.iter_mut().zip(lane.iter()) {
+            *d = *s;
+        }
+        fft.process_with_scratch(&mut line, &mut scratch);
+        for (d, s) in lane.iter_mut().zip(line.iter()) {
+            *d = *s;
+        }
+    }
+}
+
+pub(crate) fn fft2_rect(data: &mut Array2<Complex64>, inverse: bool, planner: &mut FftPlanner<f64>) {
+    fft_axis(data, 1, inverse, planner);
+    fft_axis(data, 0, inverse, planner);
+    if inverse {
+        let s = 1.0 / data.len() as f64;
+        data.mapv_inplace(|v| v * s);
+    }
+}
+
+/// Signed frequency in cycles per sample of FFT bin `k` of `n`.
+pub(crate) fn freq(k: usize, n: usize) -> f64 {
+    let k = k as f64;
+    let n = n as f64;
+    if k < n / 2.0 {
+        k / n
+    } else {
+        k / n - 1.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roundtrip_and_unpack_match_naive_dft() {
+        let n = 6;
+        let a: Vec<f64> = (0..n * n).map(|i| ((i * 7 % 11) as f64) - 5.0).collect();
+        let b: Vec<f64> = (0..n * n).map(|i| ((i * 3 % 5) as f64) * 0.5).collect();
+        let f = Fft2::new(n);
+        let mut buf: Vec<Complex64> = a.iter().zip(&b).map(|(&x, &y)| Complex64::new(x, y)).collect();
+        let mut tmp = vec![Complex64::default(); n * n];
+        let mut scr = vec![Complex64::default(); f.scratch_len()];
+        f.forward(&mut buf, &mut tmp, &mut scr);
+        let mut fa = vec![Complex64::default(); n * n];
+        let mut fb = vec![Complex64::default(); n * n];
+        unpack_two_real(n, &buf, &mut fa, Some(&mut fb));
+        // naive DFT of a at (k_row, k_col), stored transposed at [k_col*n+k_row]
+        for kr in 0..n {
+            for kc in 0..n {
+                let mut sa = Complex64::default();
+                let mut sb = Complex64::default();
+                for r in 0..n {
+                    for c in 0..n {
+                        let ph = -2.0 * std::f64::consts::PI * ((kr * r + kc * c) as f64) / n as f64;
+                        let e = Complex64::from_polar(1.0, ph);
+                        sa += e * a[r * n + c];
+                        sb += e * b[r * n + c];
+                    }
+                }
+                assert!((fa[kc * n + kr] - sa).norm() < 1e-9);
+                assert!((fb[kc * n + kr] - sb).norm() < 1e-9);
+            }
+        }
+        f.inverse(&mut buf, &mut tmp, &mut scr);
+        for i in 0..n * n {
+            assert!((buf[i].re / (n * n) as f64 - a[i]).abs() < 1e-12);
+            assert!((buf[i].im / (n * n) as f64 - b[i]).abs() < 1e-12);
+        }
+    }
+}
