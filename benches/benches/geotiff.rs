@@ -38,15 +38,21 @@ fn bench_geotiff(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("geotiff");
     group.sample_size(10);
-    group.bench_with_input(BenchmarkId::new("read_f32_deflate_pred3", &size), &deflate, |b, p| {
-        b.iter(|| geotiff::read_f32(p, 0).expect("read"))
-    });
-    group.bench_with_input(BenchmarkId::new("read_f32_lzw_pred3", &size), &lzw, |b, p| {
-        b.iter(|| geotiff::read_f32(p, 0).expect("read"))
-    });
-    group.bench_with_input(BenchmarkId::new("write_f32_deflate_pred3", &size), &r, |b, r| {
-        b.iter(|| geotiff::write_f32(dir.join("out.tif"), r).expect("write"))
-    });
+    group.bench_with_input(
+        BenchmarkId::new("read_f32_deflate_pred3", &size),
+        &deflate,
+        |b, p| b.iter(|| geotiff::read_f32(p, 0).expect("read")),
+    );
+    group.bench_with_input(
+        BenchmarkId::new("read_f32_lzw_pred3", &size),
+        &lzw,
+        |b, p| b.iter(|| geotiff::read_f32(p, 0).expect("read")),
+    );
+    group.bench_with_input(
+        BenchmarkId::new("write_f32_deflate_pred3", &size),
+        &r,
+        |b, r| b.iter(|| geotiff::write_f32(dir.join("out.tif"), r).expect("write")),
+    );
     group.finish();
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -28,7 +28,7 @@ pub struct Args {
     #[arg(long, requires = "lia")]
     pub incidence: Option<f64>,
     /// Platform heading in degrees clockwise from north (e.g. -12 ascending, -168 descending for Sentinel-1).
-    #[arg(long, requires = "lia")]
+    #[arg(long, requires = "lia", allow_negative_numbers = true)]
     pub heading: Option<f64>,
     /// The radar looks left of the flight direction (default: right-looking).
     #[arg(long)]

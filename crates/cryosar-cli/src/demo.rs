@@ -24,6 +24,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let mut report = String::new();
     writeln!(report, "cryosar demo report\n===================\n")?;
     crate::cmd_terrain::demo_part(&args.out, &mut report)?;
+    crate::cmd_wetsnow::demo_part(&args.out, &mut report)?;
     // @demo (one `crate::cmd_<name>::demo_part(&args.out, &mut report)?;` line per part)
     let path = args.out.join("report.txt");
     crate::util::write_text_atomic(&path, &report)?;

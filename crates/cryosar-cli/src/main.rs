@@ -11,6 +11,8 @@ use clap::{Parser, Subcommand};
 mod demo;
 mod util;
 // @modules (one `mod cmd_<name>;` line per subcommand module)
+mod cmd_snowstats;
+mod cmd_wetsnow;
 mod cmd_info;
 mod cmd_terrain;
 
@@ -30,6 +32,10 @@ enum Command {
     Terrain(cmd_terrain::Args),
     /// Run the end-to-end demo on synthetic data it generates itself.
     Demo(demo::Args),
+    /// Wet-snow map of one Sentinel-1 date (R_c, WSI, TSI, SI) from VV/VH, a winter reference and a DEM.
+    Wetsnow(cmd_wetsnow::Args),
+    /// Wet-snow extent per elevation band and date, and melting duration per year, from a series of masks.
+    Snowstats(cmd_snowstats::Args),
     // @subcommands (one variant per subcommand)
 }
 
@@ -39,6 +45,8 @@ fn main() -> ExitCode {
         Command::Info(a) => cmd_info::run(a),
         Command::Terrain(a) => cmd_terrain::run(a),
         Command::Demo(a) => demo::run(a),
+        Command::Wetsnow(a) => cmd_wetsnow::run(a),
+        Command::Snowstats(a) => cmd_snowstats::run(a),
         // @dispatch (one arm per subcommand)
     };
     match result {

@@ -228,9 +228,11 @@ pub fn split<R: Rng>(
             elevation_bands,
         } => {
             let range = |c: usize| {
-                x.column(c).iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
-                    (a.min(*v), b.max(*v))
-                })
+                x.column(c)
+                    .iter()
+                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+                        (a.min(*v), b.max(*v))
+                    })
             };
             let (x0, x1) = range(x_col);
             let (y0, y1) = range(y_col);
@@ -322,7 +324,11 @@ impl Metrics {
         Self {
             rmse: (ss_res / nf).sqrt(),
             mae: pairs.iter().map(|(p, t)| (p - t).abs()).sum::<f64>() / nf,
-            r2: if ss_tot > 0.0 { 1.0 - ss_res / ss_tot } else { f64::NAN },
+            r2: if ss_tot > 0.0 {
+                1.0 - ss_res / ss_tot
+            } else {
+                f64::NAN
+            },
             n,
         }
     }
@@ -365,7 +371,14 @@ mod tests {
             }
         });
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
-        let s = split(x.view(), SplitStrategy::default(), 0.2, 30_000, 3_000, &mut rng);
+        let s = split(
+            x.view(),
+            SplitStrategy::default(),
+            0.2,
+            30_000,
+            3_000,
+            &mut rng,
+        );
         assert_eq!(s.train.len() + s.validation.len(), n);
         let frac = s.validation.len() as f64 / n as f64;
         assert!((frac - 0.2).abs() < 0.02, "validation fraction {frac}");
@@ -375,7 +388,10 @@ mod tests {
             let (r, q) = (i / 40, i % 40);
             per_block[(r / 10) * 4 + q / 10] += 1;
         }
-        assert!(per_block.iter().all(|&c| (12..=28).contains(&c)), "{per_block:?}");
+        assert!(
+            per_block.iter().all(|&c| (12..=28).contains(&c)),
+            "{per_block:?}"
+        );
         // caps
         let s = split(x.view(), SplitStrategy::default(), 0.2, 500, 100, &mut rng);
         assert_eq!((s.train.len(), s.validation.len()), (500, 100));

@@ -60,10 +60,13 @@ pub fn fill_glacier_with_terrain(
 ) -> Result<GlacierFill> {
     dem.ensure_same_grid(dhdt)?;
     let gf = glacier_features(dem, slope_deg, aspect_deg, mask)?;
-    let (meas, void): (Vec<usize>, Vec<usize>) =
-        (0..gf.pixels.len()).partition(|&i| dhdt.data[[gf.pixels[i].0, gf.pixels[i].1]].is_finite());
+    let (meas, void): (Vec<usize>, Vec<usize>) = (0..gf.pixels.len())
+        .partition(|&i| dhdt.data[[gf.pixels[i].0, gf.pixels[i].1]].is_finite());
     let xm = gf.features.select(Axis(0), &meas);
-    let ym = Array1::from_iter(meas.iter().map(|&i| dhdt.data[[gf.pixels[i].0, gf.pixels[i].1]]));
+    let ym = Array1::from_iter(
+        meas.iter()
+            .map(|&i| dhdt.data[[gf.pixels[i].0, gf.pixels[i].1]]),
+    );
     let model = params.fit(xm.view(), ym.view())?;
     let mut filled = Array2::from_elem(dhdt.shape(), f64::NAN);
     let mut std = Array2::from_elem(dhdt.shape(), f64::NAN);
@@ -123,7 +126,11 @@ pub fn hypsometric_fill(
         .zip(mask.data.iter())
     {
         if *m != 0 {
-            *o = if tv.is_finite() { *tv } else { model.predict(*hv) };
+            *o = if tv.is_finite() {
+                *tv
+            } else {
+                model.predict(*hv)
+            };
         }
     }
     Ok(Raster::new(out, dhdt.grid.clone())?)

@@ -24,7 +24,11 @@ impl Hypsometric {
     /// # Errors
     /// [`GpError::InvalidParameter`] for a non-positive band width,
     /// [`GpError::TooFewSamples`] without any finite pair.
-    pub fn fit(elevation_m: ArrayView1<'_, f64>, target: ArrayView1<'_, f64>, band_m: f64) -> Result<Self> {
+    pub fn fit(
+        elevation_m: ArrayView1<'_, f64>,
+        target: ArrayView1<'_, f64>,
+        band_m: f64,
+    ) -> Result<Self> {
         if !(band_m.is_finite() && band_m > 0.0) {
             return Err(GpError::InvalidParameter {
                 name: "band_m",

@@ -154,7 +154,7 @@ fn cholesky_blocked(a: &mut [f64], n: usize) -> Result<(), NotPositiveDefinite> 
                 let (ri, rj) = (i * n, j * n);
                 let s = a[ri + j] - dot(&a[ri + k0..ri + j], &a[rj + k0..rj + j]);
                 if i == j {
-                    if !(s > 0.0) || !s.is_finite() {
+                    if s.is_nan() || s <= 0.0 || !s.is_finite() {
                         return Err(NotPositiveDefinite { pivot: i });
                     }
                     a[ri + i] = s.sqrt();
@@ -257,7 +257,11 @@ fn dot4(a: &[f64], b0: &[f64], b1: &[f64], b2: &[f64], b3: &[f64]) -> (f64, f64,
 #[track_caller]
 pub fn solve_lower_in_place(l: ArrayView2<'_, f64>, b: &mut [f64]) {
     let n = l.nrows();
-    assert_eq!(b.len(), n, "right-hand side length must equal the matrix size");
+    assert_eq!(
+        b.len(),
+        n,
+        "right-hand side length must equal the matrix size"
+    );
     let l = l.as_standard_layout();
     let ls = l.as_slice().expect("standard layout");
     forward(ls, n, b);
@@ -279,7 +283,11 @@ fn forward(ls: &[f64], n: usize, b: &mut [f64]) {
 #[track_caller]
 pub fn solve_lower_transposed_in_place(l: ArrayView2<'_, f64>, b: &mut [f64]) {
     let n = l.nrows();
-    assert_eq!(b.len(), n, "right-hand side length must equal the matrix size");
+    assert_eq!(
+        b.len(),
+        n,
+        "right-hand side length must equal the matrix size"
+    );
     let l = l.as_standard_layout();
     let ls = l.as_slice().expect("standard layout");
     for i in (0..n).rev() {
@@ -460,6 +468,10 @@ mod tests {
         let m = ndarray::arr2(&[[4.0, 2.0], [2.0, 3.0]]);
         let mut lm = m.clone();
         cholesky_in_place(&mut lm).unwrap();
-        assert_abs_diff_eq!(log_det_from_cholesky(lm.view()), 8.0_f64.ln(), epsilon = 1e-14);
+        assert_abs_diff_eq!(
+            log_det_from_cholesky(lm.view()),
+            8.0_f64.ln(),
+            epsilon = 1e-14
+        );
     }
 }

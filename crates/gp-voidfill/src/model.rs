@@ -230,9 +230,13 @@ impl GpVoidFill {
     /// # Errors
     /// [`GpError::InvalidParameter`] naming the first invalid parameter.
     pub fn check(&self) -> Result<()> {
-        let bad = |name: &'static str, reason: String| Err(GpError::InvalidParameter { name, reason });
+        let bad =
+            |name: &'static str, reason: String| Err(GpError::InvalidParameter { name, reason });
         if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
-            return bad("learning_rate", format!("must be > 0, got {}", self.learning_rate));
+            return bad(
+                "learning_rate",
+                format!("must be > 0, got {}", self.learning_rate),
+            );
         }
         if self.max_epochs == 0 {
             return bad("max_epochs", "must be >= 1".into());
@@ -247,10 +251,16 @@ impl GpVoidFill {
             );
         }
         if self.max_train < 2 || self.max_validation < 1 {
-            return bad("max_train", "caps must be >= 2 (train) and >= 1 (validation)".into());
+            return bad(
+                "max_train",
+                "caps must be >= 2 (train) and >= 1 (validation)".into(),
+            );
         }
         if self.min_samples < 5 {
-            return bad("min_samples", format!("must be >= 5, got {}", self.min_samples));
+            return bad(
+                "min_samples",
+                format!("must be >= 5, got {}", self.min_samples),
+            );
         }
         if self.exact_max_train < 2 || self.hyper_subsample < 2 || self.neighbours < 1 {
             return bad(
@@ -262,10 +272,16 @@ impl GpVoidFill {
             return bad("early_stopping_validation_max", "must be >= 1".into());
         }
         if self.void_subset < 2 || self.covariance_max_conditioning < 2 {
-            return bad("void_subset", "void_subset and covariance_max_conditioning must be >= 2".into());
+            return bad(
+                "void_subset",
+                "void_subset and covariance_max_conditioning must be >= 2".into(),
+            );
         }
         if !(self.jitter.initial > 0.0 && self.jitter.max >= self.jitter.initial) {
-            return bad("jitter", format!("need 0 < initial <= max, got {:?}", self.jitter));
+            return bad(
+                "jitter",
+                format!("need 0 < initial <= max, got {:?}", self.jitter),
+            );
         }
         if !(self.initial_noise_variance.is_finite() && self.initial_noise_variance > 0.0) {
             return bad("initial_noise_variance", "must be > 0".into());
@@ -313,7 +329,11 @@ impl GpVoidFill {
     /// ([`GpError::NonFinite`]); fewer than `min_samples` samples
     /// ([`GpError::TooFewSamples`]); a constant target
     /// ([`GpError::ConstantTarget`]); a failed Cholesky factorisation.
-    pub fn fit(&self, features: ArrayView2<'_, f64>, target: ArrayView1<'_, f64>) -> Result<FittedGp> {
+    pub fn fit(
+        &self,
+        features: ArrayView2<'_, f64>,
+        target: ArrayView1<'_, f64>,
+    ) -> Result<FittedGp> {
         self.check()?;
         self.validate_inputs(features, target)?;
         check_target(target, self.min_samples)?;
@@ -368,7 +388,9 @@ impl GpVoidFill {
         self.validate_inputs(train_x, train_y)?;
         self.validate_inputs(val_x, val_y)?;
         if val_x.ncols() != train_x.ncols() && val_x.nrows() > 0 {
-            return Err(GpError::Shape("validation and training features differ in columns".into()));
+            return Err(GpError::Shape(
+                "validation and training features differ in columns".into(),
+            ));
         }
         let ty = check_target(train_y, self.min_samples.min(train_y.len().max(2)))?;
         let fs = Standardizer::fit(train_x);
@@ -406,20 +428,26 @@ impl GpVoidFill {
         let tr = self.train(kernel0, zh.view(), yh.view(), zes.view(), yes.view())?;
         let (predictor, method) = if scalable {
             (
-                Predictor::NearestNeighbour(NearestNeighbourGp::new(
+                Predictor::NearestNeighbour(Box::new(NearestNeighbourGp::new(
                     tr.kernel.clone(),
                     tr.noise,
                     zt.view(),
                     yt.view(),
                     self.neighbours,
-                )),
+                ))),
                 Method::NearestNeighbour {
                     hyper_subsample: hp_idx.len(),
                     neighbours: self.neighbours,
                 },
             )
         } else {
-            let gp = ExactGp::fit(tr.kernel.clone(), tr.noise, zt.view(), yt.view(), self.jitter)?;
+            let gp = ExactGp::fit(
+                tr.kernel.clone(),
+                tr.noise,
+                zt.view(),
+                yt.view(),
+                self.jitter,
+            )?;
             (Predictor::Exact(Box::new(gp)), Method::Exact)
         };
         let max_jitter = match &predictor {
@@ -511,7 +539,12 @@ impl GpVoidFill {
                 nlml
             } else {
                 let p = gp.predict_mean(xv);
-                (p.iter().zip(yv).map(|(a, b)| (a - b) * (a - b)).sum::<f64>() / yv.len() as f64).sqrt()
+                (p.iter()
+                    .zip(yv)
+                    .map(|(a, b)| (a - b) * (a - b))
+                    .sum::<f64>()
+                    / yv.len() as f64)
+                    .sqrt()
             };
             if score < best.0 {
                 best = (score, theta.clone(), epoch, nlml);
@@ -566,7 +599,7 @@ fn check_target(y: ArrayView1<'_, f64>, min_samples: usize) -> Result<(f64, f64)
     let n = y.len() as f64;
     let mean = y.sum() / n;
     let std = (y.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n).sqrt();
-    if !(std > 1e-12 * mean.abs().max(1.0)) {
+    if std.is_nan() || std <= 1e-12 * mean.abs().max(1.0) {
         return Err(GpError::ConstantTarget { value: mean });
     }
     Ok((mean, std))
@@ -642,7 +675,7 @@ pub struct FitReport {
 #[derive(Debug, Clone)]
 enum Predictor {
     Exact(Box<ExactGp<SumKernel>>),
-    NearestNeighbour(NearestNeighbourGp<SumKernel>),
+    NearestNeighbour(Box<NearestNeighbourGp<SumKernel>>),
 }
 
 /// The mean of a void region and its standard error (eq. 4.13).
@@ -711,7 +744,11 @@ impl FittedGp {
                     .collect(),
             })
             .collect();
-        let noise = *self.report.hyperparameters_standardised.last().unwrap_or(&f64::NAN);
+        let noise = *self
+            .report
+            .hyperparameters_standardised
+            .last()
+            .unwrap_or(&f64::NAN);
         Hyperparameters {
             components,
             noise_std: (noise.exp()).sqrt() * ts,
@@ -764,17 +801,40 @@ impl FittedGp {
     ///
     /// Up to `void_exact_max` pixels every pair is summed (in $O(N^2)$ kernel
     /// evaluations, without forming $\Sigma$). Larger voids use a seeded random
-    /// subset $S$ of $K$ = `void_subset` pixels: the diagonal is summed over all
-    /// pixels, the off-diagonal mean is estimated from the pairs within $S$,
-    /// $\sigma^2_{\mathcal V} \approx N^{-2}\big[\sum_i \Sigma_{ii} + N(N-1)\,
-    /// \overline{\Sigma_{k\ne l}}\big]$ (stationarity assumption of sect.
-    /// 4.3.3.3). On the scalable path the covariance is computed by an exact
+    /// subset $S$ of $K$ = `void_subset` pixels and, like eq. 4.12, the
+    /// complete rows of those pixels:
+    /// $\sigma^2_{\mathcal V} \approx (N K)^{-1}\sum_{k\in S}\sum_{i=1}^{N}\Sigma_{ki}$,
+    /// an unbiased estimate under uniform sampling (stationarity assumption of
+    /// sect. 4.3.3.3). On the scalable path the covariance comes from an exact
     /// GP on the union of the training neighbours of the evaluated pixels
     /// (at most `covariance_max_conditioning` points).
     ///
     /// # Errors
     /// As [`FittedGp::predict`]; [`GpError::TooFewSamples`] for an empty void.
     pub fn void_mean(&self, features: ArrayView2<'_, f64>) -> Result<VoidMean> {
+        self.void_mean_with(
+            features,
+            self.params.void_exact_max,
+            self.params.void_subset,
+        )
+    }
+
+    /// [`FittedGp::void_mean`] with an explicit exact-sum limit and subset size K.
+    ///
+    /// # Errors
+    /// As [`FittedGp::void_mean`]; [`GpError::InvalidParameter`] for `subset < 2`.
+    pub fn void_mean_with(
+        &self,
+        features: ArrayView2<'_, f64>,
+        exact_max: usize,
+        subset: usize,
+    ) -> Result<VoidMean> {
+        if subset < 2 {
+            return Err(GpError::InvalidParameter {
+                name: "void_subset",
+                reason: "must be >= 2".into(),
+            });
+        }
         let nv = features.nrows();
         if nv == 0 {
             return Err(GpError::TooFewSamples {
@@ -785,45 +845,42 @@ impl FittedGp {
         let z = self.standardise(features)?;
         let p = self.predict_std(z.view());
         let mean = self.target.inverse(p.mean.view()).sum() / nv as f64;
-        let exact = nv <= self.params.void_exact_max;
+        let exact = nv <= exact_max || subset >= nv;
         let subset: Vec<usize> = if exact {
             (0..nv).collect()
         } else {
             let mut rng = Xoshiro256PlusPlus::seed_from_u64(self.params.seed.wrapping_add(0x5eed));
-            let mut v = sample(&mut rng, nv, self.params.void_subset.min(nv)).into_vec();
+            let mut v = sample(&mut rng, nv, subset).into_vec();
             v.sort_unstable();
             v
         };
-        let zs = z.select(Axis(0), &subset);
-        let (sum_s, diag_s) = match &self.predictor {
+        let nf = nv as f64;
+        let var_std = match &self.predictor {
             Predictor::Exact(gp) => {
-                let s = gp.predictive_covariance_sum(zs.view());
-                let d: f64 = subset.iter().map(|&i| p.std[i] * p.std[i]).sum();
-                (s, d)
+                if exact {
+                    gp.predictive_covariance_sum(z.view()) / (nf * nf)
+                } else {
+                    let r = gp.predictive_covariance_row_sums(z.view(), &subset);
+                    r.iter().sum::<f64>() / (nf * subset.len() as f64)
+                }
             }
             Predictor::NearestNeighbour(nn) => {
-                let cond = self.conditioning_set(nn, zs.view());
-                let xs = cond.0;
+                let zs = z.select(Axis(0), &subset);
+                let (xc, yc) = self.conditioning_set(nn, zs.view());
                 let gp = ExactGp::fit(
                     nn.kernel().clone(),
                     self.noise_variance_std(),
-                    xs.view(),
-                    cond.1.view(),
+                    xc.view(),
+                    yc.view(),
                     self.params.jitter,
                 )?;
-                let s = gp.predictive_covariance_sum(zs.view());
-                let d: f64 = gp.predict(zs.view()).std.iter().map(|v| v * v).sum();
-                (s, d)
+                if exact {
+                    gp.predictive_covariance_sum(z.view()) / (nf * nf)
+                } else {
+                    let r = gp.predictive_covariance_row_sums(z.view(), &subset);
+                    r.iter().sum::<f64>() / (nf * subset.len() as f64)
+                }
             }
-        };
-        let var_std = if exact {
-            sum_s / (nv * nv) as f64
-        } else {
-            let k = subset.len() as f64;
-            let off_mean = (sum_s - diag_s) / (k * (k - 1.0));
-            let diag_all: f64 = p.std.iter().map(|v| v * v).sum();
-            let nf = nv as f64;
-            (diag_all + nf * (nf - 1.0) * off_mean) / (nf * nf)
         };
         Ok(VoidMean {
             mean,

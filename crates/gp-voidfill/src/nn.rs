@@ -41,8 +41,16 @@ pub struct KdTree {
 
 #[derive(Debug, Clone, Copy)]
 enum Node {
-    Leaf { lo: usize, hi: usize },
-    Split { dim: usize, value: f64, left: usize, right: usize },
+    Leaf {
+        lo: usize,
+        hi: usize,
+    },
+    Split {
+        dim: usize,
+        value: f64,
+        left: usize,
+        right: usize,
+    },
 }
 
 #[derive(Debug, PartialEq)]
@@ -115,7 +123,11 @@ impl KdTree {
                 right,
             } => {
                 let diff = q[dim] - value;
-                let (near, far) = if diff <= 0.0 { (left, right) } else { (right, left) };
+                let (near, far) = if diff <= 0.0 {
+                    (left, right)
+                } else {
+                    (right, left)
+                };
                 self.search(near, q, k, h);
                 let worst = if h.len() < k {
                     f64::INFINITY

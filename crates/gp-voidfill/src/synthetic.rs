@@ -143,7 +143,8 @@ pub fn glacier<R: Rng>(p: &SyntheticGlacierParams, rng: &mut R) -> SyntheticGlac
             )
         })
         .collect();
-    let noise = Normal::new(0.0, p.noise_std.max(0.0)).unwrap_or(Normal::new(0.0, 0.0).expect("valid"));
+    let noise =
+        Normal::new(0.0, p.noise_std.max(0.0)).unwrap_or(Normal::new(0.0, 0.0).expect("valid"));
     let mut truth = Array2::from_elem((rows, cols), f64::NAN);
     let mut observed = Array2::from_elem((rows, cols), f64::NAN);
     let mut voids = Array2::<u8>::zeros((rows, cols));

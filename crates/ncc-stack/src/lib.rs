@@ -15,3 +15,5 @@ pub use peak::{estimate_peak, PeakEstimate, PeakParams, SubpixelMethod};
 pub use zncc::{CircularNcc, NccContext, NccScratch};
 pub mod track;
 pub use track::{track, NccForm, Progress, SearchRadius, TemplateStatus, TrackParams, TrackSummary, VelocityField};
+pub mod eval;
+pub use eval::{apply_filter, coverage, filter_mask, residual_ratio, snr_gain, stack_size_study, FilterParams, StackSizeRow, StudyParams};

@@ -117,6 +117,10 @@ impl TrackParams {
     pub fn get_step_px(&self) -> usize {
         self.step_px
     }
+    /// Whether rayon is used (with the `rayon` feature).
+    pub fn is_parallel(&self) -> bool {
+        self.parallel
+    }
     /// The peak parameters.
     pub fn get_peak(&self) -> &PeakParams {
         &self.peak

@@ -122,16 +122,13 @@ pub fn interferogram(
 ) -> Result<Array2<Complex<f64>>> {
     check_same_shape("second SLC", s1.dim(), s2.dim())?;
     let mut out = Array2::from_elem(s1.dim(), Complex::new(f64::NAN, f64::NAN));
-    Zip::from(&mut out)
-        .and(&s1)
-        .and(&s2)
-        .for_each(|o, &a, &b| {
-            if is_valid(a) && is_valid(b) {
-                let a = Complex::new(a.re as f64, a.im as f64);
-                let b = Complex::new(b.re as f64, b.im as f64);
-                *o = a * b.conj();
-            }
-        });
+    Zip::from(&mut out).and(&s1).and(&s2).for_each(|o, &a, &b| {
+        if is_valid(a) && is_valid(b) {
+            let a = Complex::new(a.re as f64, a.im as f64);
+            let b = Complex::new(b.re as f64, b.im as f64);
+            *o = a * b.conj();
+        }
+    });
     Ok(out)
 }
 
@@ -152,7 +149,9 @@ pub fn coherence(
     if win_az % 2 == 0 || win_rg % 2 == 0 || win_az == 0 || win_rg == 0 {
         return Err(SarError::InvalidParameter {
             name: "window",
-            reason: format!("coherence window sides must be odd and positive, got {win_az}×{win_rg}"),
+            reason: format!(
+                "coherence window sides must be odd and positive, got {win_az}×{win_rg}"
+            ),
         });
     }
     let (rows, cols) = s1.dim();

@@ -32,6 +32,8 @@
 //!   are handled exactly (`∇z = J⁻ᵀ (∂z/∂col, ∂z/∂row)` with
 //!   `J = [[gt1, gt2], [gt4, gt5]]`); on a north-up grid this is
 //!   `∂z/∂x = (∂z/∂col) / gt1`, `∂z/∂y = (∂z/∂row) / gt5`.
+//! * **grids without georeferencing** ([`Grid::pixel`]: identity transform,
+//!   unknown CRS): 1 m pixels with row 0 at the north, as gdaldem treats them.
 //! * **geographic grids** (degrees on WGS84; north-up only — a rotated
 //!   geographic geotransform is an error): the pixel size in metres differs
 //!   per row ([`Grid::pixel_size_m`]). The north–south step uses the centre
@@ -130,7 +132,7 @@
 use ndarray::{Array2, ArrayViewMut1, Axis, Zip};
 
 use crate::error::{Result, SarError};
-use crate::grid::Grid;
+use crate::grid::{GeoTransform, Grid};
 use crate::raster::Raster;
 
 /// The finite-difference stencil used for the surface gradient.
@@ -229,6 +231,12 @@ impl Metric {
                 reason: format!("degenerate or non-finite geotransform {g:?}"),
             });
         }
+        if *g == GeoTransform::default().0 && grid.crs.is_unknown() {
+            // No georeferencing (`Grid::pixel`): like gdaldem, take row 0 as
+            // north and pixels of 1 × 1 (metres), although GDAL's identity
+            // transform formally points y down the image.
+            return Ok(Metric::Affine([1.0, 0.0, 0.0, -1.0]));
+        }
         if !grid.crs.geographic {
             // J = [[g1, g2], [g4, g5]] maps (dcol, drow) to (dx, dy);
             // J⁻ᵀ = 1/det · [[g5, −g4], [−g2, g1]].
@@ -253,12 +261,12 @@ impl Metric {
         for r in 0..grid.rows {
             let (ew, ns) = grid.pixel_size_m(r);
             let (ie, in_) = (g[1].signum() / ew, g[5].signum() / ns);
-            if !(ie.is_finite() && in_.is_finite()) {
+            if !(ew > 0.0 && ns > 0.0 && ie.is_finite() && in_.is_finite()) {
                 return Err(SarError::InvalidParameter {
                     name: "geotransform",
                     reason: format!(
                         "row {r} of the geographic grid has a pixel size of {ew} m × {ns} m \
-                         (at a pole?); use a projected grid there"
+                         (at or beyond a pole?); use a projected grid there"
                     ),
                 });
             }
@@ -602,7 +610,7 @@ fn lia_impl(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::grid::{Crs, GeoTransform};
+    use crate::grid::Crs;
     use approx::assert_relative_eq;
 
     /// A rough seeded-free deterministic DEM (sum of sines) on `grid`.
@@ -693,6 +701,32 @@ mod tests {
             ),
             "{e}"
         );
+    }
+
+    #[test]
+    fn ungeoreferenced_grid_has_row_zero_at_the_north() {
+        // z rises by 1 per row down the image: downslope is up the image,
+        // which gdaldem (and we) call north: aspect 0°, slope 45°.
+        let dem = Raster::new(
+            Array2::from_shape_fn((4, 4), |(r, _c)| r as f64),
+            Grid::pixel(4, 4),
+        )
+        .unwrap();
+        let sa = slope_aspect(&dem, GradientMethod::Horn).unwrap();
+        assert_relative_eq!(sa.slope.data[[1, 2]], 45.0, epsilon = 1e-12);
+        assert_relative_eq!(sa.aspect.data[[1, 2]], 0.0, epsilon = 1e-12);
+    }
+
+    #[test]
+    fn geographic_grid_beyond_the_pole_is_an_error() {
+        let dem = Raster::filled(Grid::north_up(5, 5, 0.0, 91.0, 0.5, 0.5, Crs::wgs84()), 1.0);
+        assert!(matches!(
+            slope_aspect(&dem, GradientMethod::Horn),
+            Err(SarError::InvalidParameter {
+                name: "geotransform",
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -55,7 +55,11 @@ fn check_fixture(name: &str) -> geotiff::GeoTiffInfo {
     assert_eq!(info.width as u64, j["width"].as_u64().unwrap(), "{name}");
     assert_eq!(info.height as u64, j["height"].as_u64().unwrap(), "{name}");
     assert_eq!(info.bands as u64, j["count"].as_u64().unwrap(), "{name}");
-    assert_eq!(info.data_type, dtype(j["dtype"].as_str().unwrap()), "{name}");
+    assert_eq!(
+        info.data_type,
+        dtype(j["dtype"].as_str().unwrap()),
+        "{name}"
+    );
     // Geotransform to 1e-9 (GDAL order).
     let gt: Vec<f64> = j["geotransform"]
         .as_array()
@@ -64,7 +68,10 @@ fn check_fixture(name: &str) -> geotiff::GeoTiffInfo {
         .map(|v| v.as_f64().unwrap())
         .collect();
     for (k, (a, b)) in info.grid.transform.0.iter().zip(&gt).enumerate() {
-        assert!((a - b).abs() <= 1e-9, "{name}: geotransform[{k}] {a} vs {b}");
+        assert!(
+            (a - b).abs() <= 1e-9,
+            "{name}: geotransform[{k}] {a} vs {b}"
+        );
     }
     assert_eq!(
         info.grid.crs.epsg.map(u64::from),
@@ -118,10 +125,26 @@ fn check_fixture(name: &str) -> geotiff::GeoTiffInfo {
             assert!(close(re, e["re_sum"].as_f64().unwrap(), 1e-9), "{name}");
             assert!(close(im, e["im_sum"].as_f64().unwrap(), 1e-9), "{name}");
             let w = |k: usize| ((k % 97) + 1) as f64;
-            let rc: f64 = r.data.iter().enumerate().map(|(k, z)| f64::from(z.re) * w(k)).sum();
-            let ic: f64 = r.data.iter().enumerate().map(|(k, z)| f64::from(z.im) * w(k)).sum();
-            assert!(close(rc, e["re_checksum"].as_f64().unwrap(), 1e-9), "{name}");
-            assert!(close(ic, e["im_checksum"].as_f64().unwrap(), 1e-9), "{name}");
+            let rc: f64 = r
+                .data
+                .iter()
+                .enumerate()
+                .map(|(k, z)| f64::from(z.re) * w(k))
+                .sum();
+            let ic: f64 = r
+                .data
+                .iter()
+                .enumerate()
+                .map(|(k, z)| f64::from(z.im) * w(k))
+                .sum();
+            assert!(
+                close(rc, e["re_checksum"].as_f64().unwrap(), 1e-9),
+                "{name}"
+            );
+            assert!(
+                close(ic, e["im_checksum"].as_f64().unwrap(), 1e-9),
+                "{name}"
+            );
             for s in e["samples"].as_array().unwrap() {
                 let z = r.data[[
                     s["row"].as_u64().unwrap() as usize,
@@ -155,7 +178,11 @@ fn check_fixture(name: &str) -> geotiff::GeoTiffInfo {
             .enumerate()
             .filter(|(_, v)| !v.is_nan())
             .collect();
-        assert_eq!(valid.len() as u64, e["valid_count"].as_u64().unwrap(), "{name}");
+        assert_eq!(
+            valid.len() as u64,
+            e["valid_count"].as_u64().unwrap(),
+            "{name}"
+        );
         let min = valid.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
         let max = valid.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
         let sum: f64 = valid.iter().map(|p| p.1).sum();
@@ -164,8 +191,14 @@ fn check_fixture(name: &str) -> geotiff::GeoTiffInfo {
         // are compared bit-exactly below through their hex bits.
         assert!(close(min, e["min"].as_f64().unwrap(), 1e-15), "{name}: min");
         assert!(close(max, e["max"].as_f64().unwrap(), 1e-15), "{name}: max");
-        assert!(close(sum, e["sum"].as_f64().unwrap(), 1e-12), "{name}: sum {sum}");
-        assert!(close(chk, e["checksum"].as_f64().unwrap(), 1e-12), "{name}: checksum");
+        assert!(
+            close(sum, e["sum"].as_f64().unwrap(), 1e-12),
+            "{name}: sum {sum}"
+        );
+        assert!(
+            close(chk, e["checksum"].as_f64().unwrap(), 1e-12),
+            "{name}: checksum"
+        );
         let f32s = if info.data_type == DataType::F32 {
             Some(geotiff::read_f32(&path, b).unwrap())
         } else {
@@ -181,7 +214,8 @@ fn check_fixture(name: &str) -> geotiff::GeoTiffInfo {
                 DataType::F32 => {
                     let bits = hex(&s["bits"]) as u32;
                     let v32 = f32s.as_ref().unwrap().data[[row, col]];
-                    if s["value"].is_null() || Some(f64::from(f32::from_bits(bits))) == info.nodata {
+                    if s["value"].is_null() || Some(f64::from(f32::from_bits(bits))) == info.nodata
+                    {
                         assert!(got.is_nan() && v32.is_nan(), "{name} ({row},{col})");
                     } else {
                         assert_eq!(v32.to_bits(), bits, "{name} ({row},{col})");
@@ -216,7 +250,12 @@ fn tiled_lzw_int16_with_predictor_2() {
     let raw = geotiff::read_band::<i16>(&path, 0).unwrap();
     let s = &j["bands"][0]["samples"][3];
     assert_eq!(
-        i64::from(raw.data[[s["row"].as_u64().unwrap() as usize, s["col"].as_u64().unwrap() as usize]]),
+        i64::from(
+            raw.data[[
+                s["row"].as_u64().unwrap() as usize,
+                s["col"].as_u64().unwrap() as usize
+            ]]
+        ),
         s["value"].as_i64().unwrap()
     );
 }
@@ -304,7 +343,11 @@ fn integer_types_and_compressions() {
     check_fixture("u32_none");
     let u8r = geotiff::read_u8(data_dir().join("u8_deflate.tif"), 0).unwrap();
     let f = geotiff::read_f64(data_dir().join("u8_deflate.tif"), 0).unwrap();
-    assert!(u8r.data.iter().zip(f.data.iter()).all(|(&a, &b)| f64::from(a) == b));
+    assert!(u8r
+        .data
+        .iter()
+        .zip(f.data.iter())
+        .all(|(&a, &b)| f64::from(a) == b));
     assert!(matches!(
         geotiff::read_u8(data_dir().join("u32_none.tif"), 0),
         Err(sar_core::SarError::DataType(_))
@@ -334,7 +377,10 @@ fn pixel_is_point_shifted_by_half_a_pixel() {
 fn rotated_grid_from_model_transformation() {
     let info = check_fixture("rotated_f32");
     assert!(!info.grid.transform.is_north_up());
-    assert_eq!(info.grid.transform.0, [500_000.0, 29.0, 5.0, 4_100_000.0, 4.0, -28.0]);
+    assert_eq!(
+        info.grid.transform.0,
+        [500_000.0, 29.0, 5.0, 4_100_000.0, 4.0, -28.0]
+    );
 }
 
 #[test]

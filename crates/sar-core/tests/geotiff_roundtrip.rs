@@ -12,7 +12,15 @@ const ROWS: usize = 45;
 const COLS: usize = 38;
 
 fn utm_grid() -> Grid {
-    Grid::north_up(ROWS, COLS, 600_000.0, 7_000_000.0, 20.0, 20.0, Crs::epsg(32633))
+    Grid::north_up(
+        ROWS,
+        COLS,
+        600_000.0,
+        7_000_000.0,
+        20.0,
+        20.0,
+        Crs::epsg(32633),
+    )
 }
 
 /// Deterministic pseudo-random bits (splitmix64) for pixel values.
@@ -152,7 +160,10 @@ fn complex_types_roundtrip_bit_exact() {
     let p = dir.path().join("ci16_0.tif");
     let z = geotiff::read_complex32(&p, 0).unwrap();
     let e = ci16[0].data[[3, 4]];
-    assert_eq!(z.data[[3, 4]], Complex::new(f32::from(e.re), f32::from(e.im)));
+    assert_eq!(
+        z.data[[3, 4]],
+        Complex::new(f32::from(e.re), f32::from(e.im))
+    );
 }
 
 #[test]
@@ -161,7 +172,9 @@ fn float_nodata_written_for_nan_and_read_back_as_nan() {
     let mut data = Array2::from_shape_fn((ROWS, COLS), |(r, c)| (r * COLS + c) as f64 * 0.1);
     data[[0, 0]] = f64::NAN;
     data[[10, 20]] = f64::NAN;
-    let r = Raster::new(data, utm_grid()).unwrap().with_nodata(Some(-9999.0));
+    let r = Raster::new(data, utm_grid())
+        .unwrap()
+        .with_nodata(Some(-9999.0));
     let p = dir.path().join("nd.tif");
     geotiff::write_f64(&p, &r).unwrap();
     let info = geotiff::read_info(&p).unwrap();
@@ -229,7 +242,15 @@ fn georeferencing_roundtrips() {
     let dir = tempfile::tempdir().unwrap();
     let grids = [
         // Geographic 1″ grid.
-        Grid::north_up(ROWS, COLS, 77.25, 36.5, 1.0 / 3600.0, 1.0 / 3600.0, Crs::wgs84()),
+        Grid::north_up(
+            ROWS,
+            COLS,
+            77.25,
+            36.5,
+            1.0 / 3600.0,
+            1.0 / 3600.0,
+            Crs::wgs84(),
+        ),
         // Rotated grid → ModelTransformation.
         Grid::new(
             ROWS,
@@ -312,7 +333,10 @@ fn failing_rename_removes_temporary_file() {
     std::fs::create_dir(&dest).unwrap();
     std::fs::write(dest.join("keep"), b"x").unwrap();
     let r = Raster::filled(utm_grid(), 1.0f32);
-    assert!(matches!(geotiff::write_f32(&dest, &r), Err(SarError::Io(_))));
+    assert!(matches!(
+        geotiff::write_f32(&dest, &r),
+        Err(SarError::Io(_))
+    ));
     let left: Vec<String> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

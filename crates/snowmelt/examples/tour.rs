@@ -21,7 +21,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let shadow = b.lia.data.iter().filter(|t| **t >= 90.0).count() as f64 / n;
     let steep = b.slope.data.iter().filter(|s| **s >= 20.0).count() as f64 / n;
     println!("DEM {:?}", b.dem.summary()?);
-    println!("slope mean {:.1}° median {:.1}° max {:.1}°, ≥20°: {:.1} %", slope.mean, slope.median, slope.max, steep * 100.0);
+    println!(
+        "slope mean {:.1}° median {:.1}° max {:.1}°, ≥20°: {:.1} %",
+        slope.mean,
+        slope.median,
+        slope.max,
+        steep * 100.0
+    );
     println!("LIA mean {:.1}°, shadow {:.1} %", lia.mean, shadow * 100.0);
     let wet = b.truth.data.iter().filter(|&&t| t == 1).count() as f64 / n;
     println!("truth wet fraction {:.3}", wet);
@@ -43,11 +49,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for cls in 0..4u8 {
         let nt = b.optical_truth.data.iter().filter(|&&t| t == cls).count();
         let mut conf = [0usize; 5];
-        ndarray::Zip::from(&b.optical_truth.data).and(&lis.classes.data).for_each(|&t, &m| {
-            if t == cls {
-                conf[usize::from(m.min(4))] += 1;
-            }
-        });
+        ndarray::Zip::from(&b.optical_truth.data)
+            .and(&lis.classes.data)
+            .for_each(|&t, &m| {
+                if t == cls {
+                    conf[usize::from(m.min(4))] += 1;
+                }
+            });
         println!("optical truth class {cls}: {nt} px → LIS classes {conf:?}");
     }
     Ok(())

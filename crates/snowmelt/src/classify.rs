@@ -253,7 +253,10 @@ mod tests {
         assert_eq!(f.data, array![[1, 1, 1], [1, 1, 1], [0, 0, 255]]);
         assert!(matches!(
             classify_threshold(&rc, &ThresholdParams::new().majority_window(Some(4))),
-            Err(SnowError::InvalidParameter { name: "majority_window", .. })
+            Err(SnowError::InvalidParameter {
+                name: "majority_window",
+                ..
+            })
         ));
     }
 }

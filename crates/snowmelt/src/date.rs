@@ -132,8 +132,14 @@ mod tests {
         assert_eq!(Date::new(2019, 12, 31).unwrap().day_of_year(), 365);
         assert_eq!(Date::new(1970, 1, 1).unwrap().days_since_epoch(), 0);
         assert_eq!(Date::new(2000, 3, 1).unwrap().days_since_epoch(), 11_017);
-        assert_eq!("2020-07-31".parse::<Date>().unwrap(), Date::new(2020, 7, 31).unwrap());
-        assert_eq!("20190806".parse::<Date>().unwrap().to_string(), "2019-08-06");
+        assert_eq!(
+            "2020-07-31".parse::<Date>().unwrap(),
+            Date::new(2020, 7, 31).unwrap()
+        );
+        assert_eq!(
+            "20190806".parse::<Date>().unwrap().to_string(),
+            "2019-08-06"
+        );
         assert!(matches!(
             Date::new(2019, 2, 29),
             Err(SnowError::InvalidParameter { name: "day", .. })

@@ -20,10 +20,14 @@ pub enum SnowError {
         reason: String,
     },
     /// A polarisation channel that the method needs is missing.
-    #[error("missing polarisation {0}: the composite ratio needs both VV and VH (and their references)")]
+    #[error(
+        "missing polarisation {0}: the composite ratio needs both VV and VH (and their references)"
+    )]
     MissingPolarisation(&'static str),
     /// An input raster lies on a different grid than the others.
-    #[error("{what} lies on a different grid ({found}) than the {expected} grid; resample it first")]
+    #[error(
+        "{what} lies on a different grid ({found}) than the {expected} grid; resample it first"
+    )]
     GridMismatch {
         /// Which input.
         what: String,

@@ -148,16 +148,22 @@ impl GmmParams {
             return bad("reg_covar", format!("must be ≥ 0, got {}", self.reg_covar));
         }
         if self.min_samples < 10 {
-            return bad("min_samples", format!("must be ≥ 10, got {}", self.min_samples));
+            return bad(
+                "min_samples",
+                format!("must be ≥ 10, got {}", self.min_samples),
+            );
         }
         if self.n_samples < self.min_samples {
             return bad(
                 "n_samples",
-                format!("{} is below min_samples {}", self.n_samples, self.min_samples),
+                format!(
+                    "{} is below min_samples {}",
+                    self.n_samples, self.min_samples
+                ),
             );
         }
         if let Some((lo, hi)) = self.sample_range_db {
-            if !(lo < hi) {
+            if lo.is_nan() || hi.is_nan() || lo >= hi {
                 return bad("sample_range_db", format!("need lo < hi, got ({lo}, {hi})"));
             }
         }
@@ -284,10 +290,13 @@ fn chunk_step(xs: &[f64], logw: [f64; 2], means: [f64; 2], prec: [f64; 2]) -> Pa
         let d1 = x - means[1];
         let a = lconst[0] - 0.5 * d0 * d0 * prec[0];
         let b = lconst[1] - 0.5 * d1 * d1 * prec[1];
+        // log-sum-exp with one exponential: e = e^{lo − hi} ≤ 1,
+        // responsibilities 1 / (1 + e) and e / (1 + e).
         let (hi, lo) = if a >= b { (a, b) } else { (b, a) };
-        let lse = hi + (lo - hi).exp().ln_1p();
-        let r0 = (a - lse).exp();
-        let r1 = (b - lse).exp();
+        let e = (lo - hi).exp();
+        let lse = hi + e.ln_1p();
+        let inv = 1.0 / (1.0 + e);
+        let (r0, r1) = if a >= b { (inv, e * inv) } else { (e * inv, inv) };
         p.loglik += lse;
         p.nk[0] += r0;
         p.nk[1] += r1;
@@ -317,52 +326,63 @@ fn em_sums(xs: &[f64], logw: [f64; 2], means: [f64; 2], prec: [f64; 2]) -> Parti
 
 /// 1-D two-means by Lloyd's iterations from the 25th/75th percentiles;
 /// returns the split value (labels: `x <= split` → 0).
+///
+/// The samples are sorted once; with prefix sums each Lloyd iteration is a
+/// binary search, and the iterations stop when the labels no longer change.
 fn kmeans_split(xs: &[f64]) -> Result<f64> {
-    let mut buf = xs.to_vec();
-    let q25 = sar_core::stats::percentile_inplace(&mut buf, 25.0);
-    let q75 = sar_core::stats::percentile_inplace(&mut buf, 75.0);
-    let (Some(mut c0), Some(mut c1)) = (q25, q75) else {
+    let mut s = xs.to_vec();
+    #[cfg(feature = "rayon")]
+    {
+        use rayon::prelude::*;
+        s.par_sort_unstable_by(f64::total_cmp);
+    }
+    #[cfg(not(feature = "rayon"))]
+    s.sort_unstable_by(f64::total_cmp);
+    let n = s.len();
+    let (Some(&lo), Some(&hi)) = (s.first(), s.last()) else {
         return Err(SnowError::TooFewSamples { found: 0, min: 1 });
     };
-    if c0 == c1 {
-        let (lo, hi) = sar_core::stats::min_max(xs.iter().copied()).unwrap_or((c0, c1));
-        if lo == hi {
-            return Err(SnowError::Degenerate(format!(
-                "every sample equals {lo} dB; two components cannot be fitted"
-            )));
+    if lo == hi {
+        return Err(SnowError::Degenerate(format!(
+            "every sample equals {lo} dB; two components cannot be fitted"
+        )));
+    }
+    let quantile = |q: f64| {
+        let rank = q * (n - 1) as f64;
+        let i = rank.floor() as usize;
+        let f = rank - i as f64;
+        if i + 1 < n {
+            s[i] + f * (s[i + 1] - s[i])
+        } else {
+            s[i]
         }
+    };
+    let (mut c0, mut c1) = (quantile(0.25), quantile(0.75));
+    if c0 == c1 {
         c0 = lo;
         c1 = hi;
     }
+    let mut prefix = Vec::with_capacity(n + 1);
+    prefix.push(0.0);
+    let mut acc = 0.0;
+    for &x in &s {
+        acc += x;
+        prefix.push(acc);
+    }
     let mut split = 0.5 * (c0 + c1);
+    let mut idx = s.partition_point(|&x| x <= split);
     for _ in 0..300 {
-        let (mut s0, mut n0, mut s1, mut n1) = (0.0, 0usize, 0.0, 0usize);
-        for &x in xs {
-            if x <= split {
-                s0 += x;
-                n0 += 1;
-            } else {
-                s1 += x;
-                n1 += 1;
-            }
-        }
-        if n0 == 0 || n1 == 0 {
+        if idx == 0 || idx == n {
             break;
         }
-        c0 = s0 / n0 as f64;
-        c1 = s1 / n1 as f64;
-        let new_split = 0.5 * (c0 + c1);
-        // Labels change only if a sample lies between the old and the new split.
-        let (a, b) = if new_split < split {
-            (new_split, split)
-        } else {
-            (split, new_split)
-        };
-        let moved = xs.iter().any(|&x| x > a && x <= b);
-        split = new_split;
-        if !moved {
+        c0 = prefix[idx] / idx as f64;
+        c1 = (prefix[n] - prefix[idx]) / (n - idx) as f64;
+        split = 0.5 * (c0 + c1);
+        let new_idx = s.partition_point(|&x| x <= split);
+        if new_idx == idx {
             break;
         }
+        idx = new_idx;
     }
     Ok(split)
 }
@@ -487,7 +507,13 @@ mod tests {
         let a = Normal::new(-6.0, 1.5).unwrap();
         let b = Normal::new(0.0, 1.0).unwrap();
         (0..n)
-            .map(|i| if i % 10 < 3 { a.sample(&mut rng) } else { b.sample(&mut rng) })
+            .map(|i| {
+                if i % 10 < 3 {
+                    a.sample(&mut rng)
+                } else {
+                    b.sample(&mut rng)
+                }
+            })
             .collect()
     }
 
@@ -515,7 +541,10 @@ mod tests {
     fn errors_on_bad_samples() {
         assert!(matches!(
             fit_gmm(&[1.0; 100], &GmmParams::new()),
-            Err(SnowError::TooFewSamples { found: 100, min: 500 })
+            Err(SnowError::TooFewSamples {
+                found: 100,
+                min: 500
+            })
         ));
         assert!(matches!(
             fit_gmm(&[1.0; 1000], &GmmParams::new()),

@@ -7,7 +7,7 @@
 //!
 //! ## Method
 //!
-//! 1. [`reference`] — the winter reference γ⁰_ref per orbit: mean in linear
+//! 1. [`reference`](mod@reference) — the winter reference γ⁰_ref per orbit: mean in linear
 //!    power (or median) of the winter acquisitions of several years.
 //! 2. [`ratio`] — composite backscatter ratio (eqs. 3.1–3.3)
 //!    $R_c = W\,R_{VH} + (1-W)\,R_{VV}$ with $R_i = 10\log_{10}(\gamma^0_i/\gamma^0_{i,ref})$ dB

@@ -116,7 +116,7 @@ impl LisParams {
                 reason: "must be ≥ 1".into(),
             });
         }
-        if !(self.band_m > 0.0) {
+        if self.band_m.is_nan() || self.band_m <= 0.0 {
             return Err(SnowError::InvalidParameter {
                 name: "band_m",
                 reason: format!("must be > 0, got {}", self.band_m),
@@ -172,7 +172,8 @@ pub fn let_it_snow(refl: &Reflectances, dem_m: &Raster<f64>, params: &LisParams)
     let coarse_grid = grid.coarsen(f, f)?;
     let coarse = refl.red.resample(&coarse_grid, Resampling::Bilinear)?;
     let (crow, ccol) = coarse.shape();
-    let coarse_red = |r: usize, c: usize| coarse.data[[(r / f).min(crow - 1), (c / f).min(ccol - 1)]];
+    let coarse_red =
+        |r: usize, c: usize| coarse.data[[(r / f).min(crow - 1), (c / f).min(ccol - 1)]];
 
     const SNOW: u8 = 1;
     const CANDIDATE: u8 = 2;
@@ -198,13 +199,15 @@ pub fn let_it_snow(refl: &Reflectances, dem_m: &Raster<f64>, params: &LisParams)
     let (b0, nb) = band_range(dem_m, params.band_m)?;
     let mut snow = vec![0u64; nb];
     let mut tot = vec![0u64; nb];
-    ndarray::Zip::from(&state).and(&dem_m.data).for_each(|&s, &z| {
-        if s == SNOW || s == OTHER {
-            let b = ((z / params.band_m).floor() as i64 - b0) as usize;
-            tot[b] += 1;
-            snow[b] += u64::from(s == SNOW);
-        }
-    });
+    ndarray::Zip::from(&state)
+        .and(&dem_m.data)
+        .for_each(|&s, &z| {
+            if s == SNOW || s == OTHER {
+                let b = ((z / params.band_m).floor() as i64 - b0) as usize;
+                tot[b] += 1;
+                snow[b] += u64::from(s == SNOW);
+            }
+        });
     let snow_line_m = (0..nb)
         .find(|&b| tot[b] > 0 && snow[b] as f64 / tot[b] as f64 > params.snow_line_fraction)
         .map(|b| (b0 + b as i64) as f64 * params.band_m);
@@ -217,8 +220,8 @@ pub fn let_it_snow(refl: &Reflectances, dem_m: &Raster<f64>, params: &LisParams)
             }
             let red = refl.red.data[[r, c]];
             let above = snow_line_m.is_some_and(|zs| dem_m.data[[r, c]] >= zs);
-            let is_snow = s == SNOW
-                || (above && ndsi[[r, c]] > params.ndsi_pass2 && red > params.red_pass2);
+            let is_snow =
+                s == SNOW || (above && ndsi[[r, c]] > params.ndsi_pass2 && red > params.red_pass2);
             classes.data[[r, c]] = if is_snow {
                 if refl.nir.data[[r, c]] > params.nir_ice_water {
                     class::SNOW

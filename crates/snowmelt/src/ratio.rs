@@ -318,7 +318,15 @@ mod tests {
             assert_relative_eq!(pp.vh_weight(angles[i]), printed[i], epsilon = 1e-12);
         }
         // Continuity of the default scheme at θ₁ and θ₂.
-        assert_relative_eq!(pn.vh_weight(20.0 - 1e-9), pn.vh_weight(20.0), epsilon = 1e-9);
-        assert_relative_eq!(pn.vh_weight(45.0 + 1e-9), pn.vh_weight(45.0), epsilon = 1e-9);
+        assert_relative_eq!(
+            pn.vh_weight(20.0 - 1e-9),
+            pn.vh_weight(20.0),
+            epsilon = 1e-9
+        );
+        assert_relative_eq!(
+            pn.vh_weight(45.0 + 1e-9),
+            pn.vh_weight(45.0),
+            epsilon = 1e-9
+        );
     }
 }

@@ -30,8 +30,14 @@ impl DualPol {
     /// Both channels, checked to lie on one grid; [`SnowError::MissingPolarisation`]
     /// if one is absent.
     pub fn require(&self) -> Result<(&Raster<f64>, &Raster<f64>)> {
-        let vv = self.vv.as_ref().ok_or(SnowError::MissingPolarisation("VV"))?;
-        let vh = self.vh.as_ref().ok_or(SnowError::MissingPolarisation("VH"))?;
+        let vv = self
+            .vv
+            .as_ref()
+            .ok_or(SnowError::MissingPolarisation("VV"))?;
+        let vh = self
+            .vh
+            .as_ref()
+            .ok_or(SnowError::MissingPolarisation("VH"))?;
         ensure_grid("VH", vh, &vv.grid)?;
         Ok((vv, vh))
     }

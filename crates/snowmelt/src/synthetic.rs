@@ -209,9 +209,21 @@ pub const SHADED_SLOPE_DEG: f64 = 35.0;
 /// Half width of the shaded north-facing sector (degrees).
 pub const SHADED_HALF_SECTOR_DEG: f64 = 30.0;
 
+/// True on slopes steeper than [`SHADED_SLOPE_DEG`] facing north within
+/// ±[`SHADED_HALF_SECTOR_DEG`] (false for NaN aspect).
+pub fn is_shaded(slope_deg: f64, aspect_deg: f64) -> bool {
+    let north = aspect_deg.is_finite()
+        && !(SHADED_HALF_SECTOR_DEG..=360.0 - SHADED_HALF_SECTOR_DEG).contains(&aspect_deg);
+    slope_deg > SHADED_SLOPE_DEG && north
+}
+
 /// Truth rule of the wet snow: lower limit depends on aspect.
 pub fn truth_wet(params: &BasinParams, z: f64, aspect_deg: f64) -> bool {
-    let a = if aspect_deg.is_nan() { 90.0 } else { aspect_deg };
+    let a = if aspect_deg.is_nan() {
+        90.0
+    } else {
+        aspect_deg
+    };
     let lower = params.snowline_m - params.aspect_amp_m * a.to_radians().cos();
     z >= lower && z < params.upper_m
 }
@@ -223,7 +235,13 @@ fn db(x: f64) -> f64 {
 impl Basin {
     /// Generate the basin from `params` with RNG seed `seed`.
     pub fn generate(params: &BasinParams, seed: u64) -> Result<Basin> {
-        if params.rows < 16 || params.cols < 16 || !(params.pixel_m > 0.0) || !(params.looks >= 1.0) {
+        if params.rows < 16
+            || params.cols < 16
+            || params.pixel_m.is_nan()
+            || params.pixel_m <= 0.0
+            || params.looks.is_nan()
+            || params.looks < 1.0
+        {
             return Err(SnowError::InvalidParameter {
                 name: "params",
                 reason: "need at least 16 × 16 pixels, pixel_m > 0 and looks ≥ 1".into(),
@@ -248,7 +266,9 @@ impl Basin {
         }
         let (lo, hi) = h
             .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, u), &v| (l.min(v), u.max(v)));
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, u), &v| {
+                (l.min(v), u.max(v))
+            });
         let scale = (params.z_max - params.z_min) / (hi - lo);
         let dem = h.mapv(|v| params.z_min + (v - lo) * scale);
         gx.mapv_inplace(|v| v * scale);
@@ -294,12 +314,13 @@ impl Basin {
         let normal = Normal::new(0.0, 1.0).map_err(|e| SnowError::Degenerate(e.to_string()))?;
         let speckle = Gamma::new(params.looks, 1.0 / params.looks)
             .map_err(|e| SnowError::Degenerate(e.to_string()))?;
-        let texture: Array2<f64> = Array2::from_shape_fn((rows, cols), |_| 1.5 * normal.sample(&mut rng));
+        let texture: Array2<f64> =
+            Array2::from_shape_fn((rows, cols), |_| 1.5 * normal.sample(&mut rng));
         let base_vv = ndarray::Zip::from(&lia)
             .and(&texture)
             .map_collect(|&t, &tx| -6.0 - 0.25 * (t.min(89.0) - 30.0) + tx);
         let acquire = |drop: &dyn Fn(usize, usize, &mut Xoshiro256PlusPlus) -> (f64, f64),
-                           rng: &mut Xoshiro256PlusPlus|
+                       rng: &mut Xoshiro256PlusPlus|
          -> DualPol {
             let mut vv = Array2::zeros((rows, cols));
             let mut vh = Array2::zeros((rows, cols));
@@ -374,7 +395,11 @@ impl Basin {
         )?;
         // Optical scene.
         let mut otruth = Array2::from_elem((rows, cols), oclass::NO_SNOW);
-        let (cr, cc, rad) = (rows as f64 * 0.75, cols as f64 * 0.25, rows.min(cols) as f64 * 0.08);
+        let (cr, cc, rad) = (
+            rows as f64 * 0.75,
+            cols as f64 * 0.25,
+            rows.min(cols) as f64 * 0.08,
+        );
         let (ir0, ic0) = (rows / 6, cols * 2 / 3);
         for r in 0..rows {
             for c in 0..cols {
@@ -383,7 +408,8 @@ impl Basin {
                 let d2 = (r as f64 - cr).powi(2) + (c as f64 - cc).powi(2);
                 otruth[[r, c]] = if d2 < rad * rad {
                     oclass::CLOUD
-                } else if (ir0..ir0 + rows / 12).contains(&r) && (ic0..ic0 + cols / 12).contains(&c) {
+                } else if (ir0..ir0 + rows / 12).contains(&r) && (ic0..ic0 + cols / 12).contains(&c)
+                {
                     oclass::ICE_WATER
                 } else if snow {
                     oclass::SNOW
@@ -403,10 +429,8 @@ impl Basin {
                     oclass::CLOUD => [0.55, 0.55, 0.55, 0.55, 0.45],
                     _ => [0.08, 0.10, 0.12, 0.25, 0.25],
                 };
-                let shaded = otruth[[r, c]] == oclass::SNOW
-                    && slope[[r, c]] > SHADED_SLOPE_DEG
-                    && (aspect[[r, c]] > 360.0 - SHADED_HALF_SECTOR_DEG
-                        || aspect[[r, c]] < SHADED_HALF_SECTOR_DEG);
+                let shaded =
+                    otruth[[r, c]] == oclass::SNOW && is_shaded(slope[[r, c]], aspect[[r, c]]);
                 for (i, b) in v.iter_mut().enumerate() {
                     if shaded {
                         *b *= 0.25;

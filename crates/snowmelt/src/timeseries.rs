@@ -183,7 +183,11 @@ pub const DEFAULT_DURATION_EDGES: [f64; 5] = [0.0, 60.0, 120.0, 180.0, 240.0];
 /// Fractions of the finite pixels of `days` in the classes given by
 /// increasing `edges` (e.g. [`DEFAULT_DURATION_EDGES`]).
 pub fn duration_classes(days: &Raster<f64>, edges: &[f64]) -> Result<DurationClasses> {
-    if edges.len() < 2 || edges.windows(2).any(|w| !(w[0] < w[1])) {
+    if edges.len() < 2
+        || edges
+            .windows(2)
+            .any(|w| w[0].is_nan() || w[1].is_nan() || w[0] >= w[1])
+    {
         return Err(SnowError::InvalidParameter {
             name: "edges",
             reason: format!("need at least two increasing edges, got {edges:?}"),
@@ -203,7 +207,9 @@ pub fn duration_classes(days: &Raster<f64>, edges: &[f64]) -> Result<DurationCla
         }
     }
     if n == 0 {
-        return Err(SnowError::NoValidData("the duration raster has no finite pixel".into()));
+        return Err(SnowError::NoValidData(
+            "the duration raster has no finite pixel".into(),
+        ));
     }
     Ok(DurationClasses {
         edges: edges.to_vec(),

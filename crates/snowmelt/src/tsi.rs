@@ -62,7 +62,10 @@ impl TopoBinParams {
         {
             return Err(SnowError::InvalidParameter {
                 name: "slope_edges_deg",
-                reason: format!("must be finite and increasing, got {:?}", self.slope_edges_deg),
+                reason: format!(
+                    "must be finite and increasing, got {:?}",
+                    self.slope_edges_deg
+                ),
             });
         }
         if !(self.aspect_step_deg > 0.0 && self.aspect_step_deg <= 360.0) {
@@ -240,7 +243,9 @@ impl TopoBins {
         #[cfg(not(feature = "rayon"))]
         {
             let mut buf = Vec::new();
-            Ok((0..self.keys.len()).map(|b| median_of(b, &mut buf)).collect())
+            Ok((0..self.keys.len())
+                .map(|b| median_of(b, &mut buf))
+                .collect())
         }
     }
 
@@ -270,7 +275,11 @@ mod tests {
     #[test]
     fn medians_per_bin() {
         let g = Grid::pixel(2, 3);
-        let dem = Raster::new(array![[150.0, 160.0, 250.0], [199.0, 120.0, f64::NAN]], g.clone()).unwrap();
+        let dem = Raster::new(
+            array![[150.0, 160.0, 250.0], [199.0, 120.0, f64::NAN]],
+            g.clone(),
+        )
+        .unwrap();
         let slope = Raster::new(array![[10.0, 10.0, 10.0], [25.0, 10.0, 10.0]], g.clone()).unwrap();
         let aspect = Raster::new(array![[5.0, 14.0, 5.0], [5.0, 16.0, 5.0]], g.clone()).unwrap();
         let wsi = Raster::new(array![[1.0, 3.0, 7.0], [9.0, 4.0, 2.0]], g).unwrap();
@@ -286,7 +295,11 @@ mod tests {
         assert!(t.data[[1, 2]].is_nan());
         assert_eq!(
             bins.key_at(1, 0),
-            Some(BinKey { elevation_band: 1, slope_class: 1, aspect_sector: Some(0) })
+            Some(BinKey {
+                elevation_band: 1,
+                slope_class: 1,
+                aspect_sector: Some(0)
+            })
         );
     }
 }

@@ -119,7 +119,7 @@ fn above_cutoff(dem: Option<&Raster<f64>>, params: &ValidationParams, r: usize, 
     match (dem, params.max_elevation_m) {
         (Some(d), Some(zmax)) => {
             let z = d.data[[r, c]];
-            !(z <= zmax)
+            z.is_nan() || z > zmax
         }
         _ => false,
     }
@@ -196,7 +196,11 @@ pub fn snow_fraction_profile(map: &Raster<u8>, dem: &Raster<f64>, band_m: f64) -
         });
     Ok(Profile {
         band_lower_m: (0..nb).map(|i| (b0 + i as i64) as f64 * band_m).collect(),
-        fraction: snow.iter().zip(&count).map(|(&s, &n)| ratio(s, n)).collect(),
+        fraction: snow
+            .iter()
+            .zip(&count)
+            .map(|(&s, &n)| ratio(s, n))
+            .collect(),
         count,
     })
 }

@@ -32,7 +32,12 @@ fn si_beats_fixed_threshold() {
     let s_mf = compare(&base_mf, &b.truth, None, &vp).unwrap();
     println!("gmm {g:?}\nwsi {w:?} thr {}", si.threshold);
     println!("SI {s_si:?}\nbase {s_b:?}\nmajority {s_mf:?}");
-    assert!(s_si.f1 > s_b.f1 + 0.05, "SI F1 {} vs −2 dB F1 {}", s_si.f1, s_b.f1);
+    assert!(
+        s_si.f1 > s_b.f1 + 0.05,
+        "SI F1 {} vs −2 dB F1 {}",
+        s_si.f1,
+        s_b.f1
+    );
     assert!(s_si.f1 > 0.9);
 }
 
@@ -42,7 +47,7 @@ fn si_beats_fixed_threshold() {
 /// the snow line.
 #[test]
 fn optical_map_recovers_truth() {
-    use snowmelt::synthetic::{SHADED_HALF_SECTOR_DEG, SHADED_SLOPE_DEG};
+    use snowmelt::synthetic::is_shaded;
     let b = basin();
     let lis = let_it_snow(&b.optical, &b.dem, &LisParams::new()).unwrap();
     let zs = lis.snow_line_m.unwrap();
@@ -50,13 +55,16 @@ fn optical_map_recovers_truth() {
     // on east/west slopes; the first band with > 30 % snow lies in between.
     assert!((4000.0..=4500.0).contains(&zs), "snow line {zs}");
     let shaded = |r: usize, c: usize| {
-        let (s, a) = (b.slope.data[[r, c]], b.aspect.data[[r, c]]);
         b.optical_truth.data[[r, c]] == oclass::SNOW
-            && s > SHADED_SLOPE_DEG
-            && (a > 360.0 - SHADED_HALF_SECTOR_DEG || a < SHADED_HALF_SECTOR_DEG)
+            && is_shaded(b.slope.data[[r, c]], b.aspect.data[[r, c]])
     };
     let (rows, cols) = b.dem.shape();
-    for cls in [oclass::SNOW, oclass::NO_SNOW, oclass::CLOUD, oclass::ICE_WATER] {
+    for cls in [
+        oclass::SNOW,
+        oclass::NO_SNOW,
+        oclass::CLOUD,
+        oclass::ICE_WATER,
+    ] {
         let (mut n, mut hit) = (0usize, 0usize);
         for r in 0..rows {
             for c in 0..cols {
@@ -73,7 +81,15 @@ fn optical_map_recovers_truth() {
     // Shaded snow above the snow line: pass 2 finds it; its NIR (≈ 0.16) is
     // below 0.4, so the NIR rule of sect. 3.3.5 labels it ice/water — unless
     // that rule is switched off. Below the snow line it stays "no snow".
-    let no_nir = let_it_snow(&b.optical, &b.dem, &LisParams { nir_ice_water: 0.0, ..LisParams::new() }).unwrap();
+    let no_nir = let_it_snow(
+        &b.optical,
+        &b.dem,
+        &LisParams {
+            nir_ice_water: 0.0,
+            ..LisParams::new()
+        },
+    )
+    .unwrap();
     let (mut n_above, mut ice, mut snow_no_nir, mut n_below, mut below_ns) = (0, 0, 0, 0, 0);
     for r in 0..rows {
         for c in 0..cols {
@@ -93,9 +109,15 @@ fn optical_map_recovers_truth() {
     }
     assert!(n_above > 500, "{n_above}");
     assert!(ice as f64 / n_above as f64 > 0.97, "{ice} of {n_above}");
-    assert!(snow_no_nir as f64 / n_above as f64 > 0.97, "{snow_no_nir} of {n_above}");
+    assert!(
+        snow_no_nir as f64 / n_above as f64 > 0.97,
+        "{snow_no_nir} of {n_above}"
+    );
     // (Noise lifts a few shaded pixels over ρ_red = 0.2 into pass 1; their low NIR makes them ice/water.)
-    assert!(below_ns as f64 / n_below as f64 > 0.7, "{below_ns} of {n_below}");
+    assert!(
+        below_ns as f64 / n_below as f64 > 0.7,
+        "{below_ns} of {n_below}"
+    );
 }
 
 /// Validation against the optical map with the 5500 m cut-off, and the
@@ -105,21 +127,40 @@ fn validation_against_optical_and_profiles() {
     let b = basin();
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(5);
     let sample = sample_pixels(&[&b.rc_db], 1_000_000, &mut rng);
-    let w = Wsi::from_gmm(&fit_gmm(&sample, &GmmParams::new()).unwrap(), &WsiParams::new()).unwrap();
+    let w = Wsi::from_gmm(
+        &fit_gmm(&sample, &GmmParams::new()).unwrap(),
+        &WsiParams::new(),
+    )
+    .unwrap();
     let bins = TopoBins::new(&TopoBinParams::new(), &b.dem, &b.slope, &b.aspect).unwrap();
     let si = classify_si(&b.rc_db, &w, &bins, &SiParams::new()).unwrap();
     let base = classify_threshold(&b.rc_db, &ThresholdParams::new()).unwrap();
     let lis = let_it_snow(&b.optical, &b.dem, &LisParams::new()).unwrap();
     // Above 5600 m the optical map sees dry snow that SAR does not: the
     // cut-off at 5500 m removes that disagreement.
-    let all = compare(&si.mask, &lis.classes, Some(&b.dem), &ValidationParams::new().max_elevation_m(None)).unwrap();
-    let cut = compare(&si.mask, &lis.classes, Some(&b.dem), &ValidationParams::new()).unwrap();
+    let all = compare(
+        &si.mask,
+        &lis.classes,
+        Some(&b.dem),
+        &ValidationParams::new().max_elevation_m(None),
+    )
+    .unwrap();
+    let cut = compare(
+        &si.mask,
+        &lis.classes,
+        Some(&b.dem),
+        &ValidationParams::new(),
+    )
+    .unwrap();
     assert!(cut.recall > all.recall + 0.03, "cut {cut:?} all {all:?}");
     assert!(cut.f1 > 0.85, "{cut:?}");
     let truth_p = snow_fraction_profile(&b.truth, &b.dem, 100.0).unwrap();
     let si_p = snow_fraction_profile(&si.mask, &b.dem, 100.0).unwrap();
     let base_p = snow_fraction_profile(&base, &b.dem, 100.0).unwrap();
-    let (e_si, e_base) = (profile_mae(&si_p, &truth_p).unwrap(), profile_mae(&base_p, &truth_p).unwrap());
+    let (e_si, e_base) = (
+        profile_mae(&si_p, &truth_p).unwrap(),
+        profile_mae(&base_p, &truth_p).unwrap(),
+    );
     assert!(e_si < e_base, "MAE SI {e_si} vs −2 dB {e_base}");
     assert!(e_si < 0.08, "MAE SI {e_si}");
 }
@@ -142,9 +183,21 @@ fn parallel_equals_serial() {
         let m = classify_si(&b.rc_db, &w, &bins, &SiParams::new()).unwrap();
         (g, m.si.data, m.mask.data)
     };
-    let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap().install(run);
-    let many = rayon::ThreadPoolBuilder::new().num_threads(4).build().unwrap().install(run);
+    let one = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap()
+        .install(run);
+    let many = rayon::ThreadPoolBuilder::new()
+        .num_threads(4)
+        .build()
+        .unwrap()
+        .install(run);
     assert_eq!(one.0, many.0);
-    assert!(one.1.iter().zip(many.1.iter()).all(|(a, b)| a.to_bits() == b.to_bits()));
+    assert!(one
+        .1
+        .iter()
+        .zip(many.1.iter())
+        .all(|(a, b)| a.to_bits() == b.to_bits()));
     assert_eq!(one.2, many.2);
 }

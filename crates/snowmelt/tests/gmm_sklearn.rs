@@ -85,7 +85,11 @@ fn same_init_same_path() {
                 .init(sklearn_init(e));
             let g = fit_gmm(&x, &p).unwrap();
             assert_close(&g, &e[key], 1e-5, &format!("{file} {key}"));
-            assert_eq!(g.n_iter as u64, e[key]["n_iter"].as_u64().unwrap(), "{file} {key}");
+            assert_eq!(
+                g.n_iter as u64,
+                e[key]["n_iter"].as_u64().unwrap(),
+                "{file} {key}"
+            );
         }
     }
 }
@@ -98,7 +102,10 @@ fn same_init_same_path() {
 fn outliers_are_survived() {
     let r = reference();
     let sk = &r["files"]["gmm_samples_outliers.bin"]["tol_1e-3"];
-    assert!(arr(&sk["means"])[0] < -79.0, "sklearn isolates the outliers");
+    assert!(
+        arr(&sk["means"])[0] < -79.0,
+        "sklearn isolates the outliers"
+    );
     let clean = samples("gmm_samples.bin");
     let dirty = samples("gmm_samples_outliers.bin");
     let a = fit_gmm(&clean, &GmmParams::new()).unwrap();
@@ -111,6 +118,9 @@ fn outliers_are_survived() {
     let few: Vec<f64> = dirty[..300].to_vec();
     assert!(matches!(
         fit_gmm(&few, &GmmParams::new()),
-        Err(SnowError::TooFewSamples { found: 300, min: 500 })
+        Err(SnowError::TooFewSamples {
+            found: 300,
+            min: 500
+        })
     ));
 }

@@ -4,8 +4,12 @@
 use approx::assert_relative_eq;
 use ndarray::{array, Array2};
 use sar_core::{Crs, Grid, Raster};
-use snowmelt::ratio::{composite_ratio, geometry, geometry_mask_from_lia, Masks, RatioParams, WeightScheme};
-use snowmelt::reference::{build_reference, build_references, Acquisition, DualPol, ReferenceParams, ReferenceStatistic};
+use snowmelt::ratio::{
+    composite_ratio, geometry, geometry_mask_from_lia, Masks, RatioParams, WeightScheme,
+};
+use snowmelt::reference::{
+    build_reference, build_references, Acquisition, DualPol, ReferenceParams, ReferenceStatistic,
+};
 use snowmelt::{Date, SnowError};
 
 fn grid() -> Grid {
@@ -20,7 +24,10 @@ fn acq(y: i32, m: u8, orbit: u32, v: f64) -> Acquisition {
     Acquisition {
         date: Date::new(y, m, 5).unwrap(),
         orbit,
-        backscatter: DualPol::new(r(Array2::from_elem((2, 2), v)), r(Array2::from_elem((2, 2), v / 10.0))),
+        backscatter: DualPol::new(
+            r(Array2::from_elem((2, 2), v)),
+            r(Array2::from_elem((2, 2), v / 10.0)),
+        ),
     }
 }
 
@@ -39,12 +46,30 @@ fn reference_mean_median_and_selection() {
     let vv = mean.backscatter.vv.as_ref().unwrap();
     assert_relative_eq!(vv.data[[1, 1]], 0.3, epsilon = 1e-15); // (0.1 + 0.2 + 0.6) / 3, linear power
     assert_relative_eq!(vv.data[[0, 0]], 0.4, epsilon = 1e-15); // (0.2 + 0.6) / 2
-    assert_relative_eq!(mean.backscatter.vh.as_ref().unwrap().data[[1, 1]], 0.03, epsilon = 1e-15);
+    assert_relative_eq!(
+        mean.backscatter.vh.as_ref().unwrap().data[[1, 1]],
+        0.03,
+        epsilon = 1e-15
+    );
     assert_eq!(mean.dates.len(), 3);
-    let med = build_reference(&acqs, 5, &ReferenceParams::new().statistic(ReferenceStatistic::Median)).unwrap();
-    assert_relative_eq!(med.backscatter.vv.as_ref().unwrap().data[[1, 1]], 0.2, epsilon = 1e-15);
-    let y2019 = build_reference(&acqs, 5, &ReferenceParams::new().years(Some((2019, 2019)))).unwrap();
-    assert_relative_eq!(y2019.backscatter.vv.as_ref().unwrap().data[[1, 1]], 0.6, epsilon = 1e-15);
+    let med = build_reference(
+        &acqs,
+        5,
+        &ReferenceParams::new().statistic(ReferenceStatistic::Median),
+    )
+    .unwrap();
+    assert_relative_eq!(
+        med.backscatter.vv.as_ref().unwrap().data[[1, 1]],
+        0.2,
+        epsilon = 1e-15
+    );
+    let y2019 =
+        build_reference(&acqs, 5, &ReferenceParams::new().years(Some((2019, 2019)))).unwrap();
+    assert_relative_eq!(
+        y2019.backscatter.vv.as_ref().unwrap().data[[1, 1]],
+        0.6,
+        epsilon = 1e-15
+    );
     let all = build_references(&acqs, &ReferenceParams::new()).unwrap();
     assert_eq!(all.iter().map(|x| x.orbit).collect::<Vec<_>>(), vec![5, 9]);
     assert!(matches!(
@@ -73,8 +98,14 @@ fn reference_mean_median_and_selection() {
 #[test]
 fn composite_ratio_by_hand() {
     // VV doubled, VH halved: R_VV = +3.0103 dB, R_VH = −3.0103 dB.
-    let scene = DualPol::new(r(array![[0.2, 0.2], [0.2, 0.2]]), r(array![[0.01, 0.01], [0.01, 0.01]]));
-    let refr = DualPol::new(r(array![[0.1, 0.1], [0.1, 0.1]]), r(array![[0.02, 0.02], [0.02, 0.02]]));
+    let scene = DualPol::new(
+        r(array![[0.2, 0.2], [0.2, 0.2]]),
+        r(array![[0.01, 0.01], [0.01, 0.01]]),
+    );
+    let refr = DualPol::new(
+        r(array![[0.1, 0.1], [0.1, 0.1]]),
+        r(array![[0.02, 0.02], [0.02, 0.02]]),
+    );
     let lia = r(array![[10.0, 32.5], [95.0, f64::NAN]]);
     let d = 10.0 * 2f64.log10();
     let rc = composite_ratio(&RatioParams::new(), &scene, &refr, &lia, &Masks::default()).unwrap();
@@ -93,13 +124,25 @@ fn composite_ratio_by_hand() {
     assert_relative_eq!(printed.data[[0, 1]], 0.25 * -d + 0.75 * d, epsilon = 1e-12);
     // Forest mask and geometry classes.
     let forest = Raster::new(array![[1u8, 0], [0, 0]], grid()).unwrap();
-    let masks = Masks { forest: Some(forest), ..Masks::default() };
+    let masks = Masks {
+        forest: Some(forest),
+        ..Masks::default()
+    };
     let rc = composite_ratio(&RatioParams::new(), &scene, &refr, &lia, &masks).unwrap();
     assert!(rc.data[[0, 0]].is_nan() && rc.data[[0, 1]].is_finite());
     let g = geometry_mask_from_lia(&r(array![[-5.0, 30.0], [90.0, f64::NAN]]));
-    assert_eq!(g.data, array![[geometry::LAYOVER, geometry::VALID], [geometry::SHADOW, geometry::NO_DATA]]);
+    assert_eq!(
+        g.data,
+        array![
+            [geometry::LAYOVER, geometry::VALID],
+            [geometry::SHADOW, geometry::NO_DATA]
+        ]
+    );
     // Bad input: missing polarisation, reference on another grid.
-    let no_vh = DualPol { vv: scene.vv.clone(), vh: None };
+    let no_vh = DualPol {
+        vv: scene.vv.clone(),
+        vh: None,
+    };
     assert!(matches!(
         composite_ratio(&RatioParams::new(), &no_vh, &refr, &lia, &Masks::default()),
         Err(SnowError::MissingPolarisation("VH"))
@@ -113,4 +156,24 @@ fn composite_ratio_by_hand() {
         composite_ratio(&RatioParams::new(), &scene, &other, &lia, &Masks::default()),
         Err(SnowError::GridMismatch { .. })
     ));
+}
+
+/// Layover and shadow from terrain, worked out by hand: heading −10°,
+/// right-looking → look azimuth 80°, the sensor lies towards 260°; θ = 39°.
+#[test]
+fn layover_and_shadow_from_terrain() {
+    use sar_core::terrain::LookDirection;
+    use snowmelt::ratio::geometry_mask_from_terrain;
+    let slope = r(array![[50.0, 30.0], [60.0, 0.0]]);
+    let aspect = r(array![[260.0, 260.0], [80.0, f64::NAN]]);
+    let g = geometry_mask_from_terrain(&slope, &aspect, 39.0, -10.0, LookDirection::Right).unwrap();
+    // 50° facing the sensor > 39°: layover; 30° facing it: seen (θ_loc = 9°);
+    // 60° facing away: θ_loc = 39° + 60° = 99° ≥ 90°: shadow; flat: seen.
+    assert_eq!(
+        g.data,
+        array![
+            [geometry::LAYOVER, geometry::VALID],
+            [geometry::SHADOW, geometry::VALID]
+        ]
+    );
 }

@@ -2,7 +2,9 @@
 
 use ndarray::Array2;
 use sar_core::{Crs, Grid, Raster};
-use snowmelt::timeseries::{duration_classes, melt_duration, wet_snow_extent, DEFAULT_DURATION_EDGES};
+use snowmelt::timeseries::{
+    duration_classes, melt_duration, wet_snow_extent, DEFAULT_DURATION_EDGES,
+};
 use snowmelt::Date;
 
 /// A DEM of 50 × 40 pixels rising 20 m per column from 3000 m (rows equal),
@@ -10,7 +12,11 @@ use snowmelt::Date;
 /// date: date t is wet where 3000 + 50 t ≤ z < 4000 + 50 t.
 fn setup(n_dates: usize) -> (Raster<f64>, Vec<Raster<u8>>, Vec<Date>) {
     let grid = Grid::north_up(50, 40, 0.0, 0.0, 30.0, 30.0, Crs::epsg(32643));
-    let dem = Raster::new(Array2::from_shape_fn((50, 40), |(_, c)| 3000.0 + 20.0 * c as f64), grid.clone()).unwrap();
+    let dem = Raster::new(
+        Array2::from_shape_fn((50, 40), |(_, c)| 3000.0 + 20.0 * c as f64),
+        grid.clone(),
+    )
+    .unwrap();
     let mut masks = Vec::new();
     let mut dates = Vec::new();
     for t in 0..n_dates {
@@ -32,7 +38,12 @@ fn date_from_days(days: i64) -> Date {
     // Walk month by month (test helper only).
     let (mut y, mut m) = (1970, 1u8);
     loop {
-        let next = if m == 12 { Date::new(y + 1, 1, 1) } else { Date::new(y, m + 1, 1) }.unwrap();
+        let next = if m == 12 {
+            Date::new(y + 1, 1, 1)
+        } else {
+            Date::new(y, m + 1, 1)
+        }
+        .unwrap();
         if next.days_since_epoch() > days {
             let day = (days - d.days_since_epoch() + 1) as u8;
             return Date::new(y, m, day).unwrap();
@@ -53,14 +64,21 @@ fn extent_per_band_equals_truth() {
         let lo = 3000.0 + 50.0 * j as f64;
         for (b, &zb) in t.band_lower_m.iter().enumerate() {
             // Pixels of band b: columns with z = 3000 + 20 c in [zb, zb + 100): five columns.
-            let zs: Vec<f64> = (0..40).map(|c| 3000.0 + 20.0 * c as f64).filter(|z| *z >= zb && *z < zb + 100.0).collect();
+            let zs: Vec<f64> = (0..40)
+                .map(|c| 3000.0 + 20.0 * c as f64)
+                .filter(|z| *z >= zb && *z < zb + 100.0)
+                .collect();
             let wet = zs.iter().filter(|&&z| z >= lo && z < lo + 1000.0).count() as f64;
             let mut expect = wet / zs.len() as f64;
             if j == 0 && b == 0 {
                 // pixel (0,0) unobserved: 5·50 − 1 observed, all wet
                 expect = 1.0;
             }
-            assert!((t.wse[[b, j]] - expect).abs() < 1e-12, "band {zb} date {j}: {} vs {expect}", t.wse[[b, j]]);
+            assert!(
+                (t.wse[[b, j]] - expect).abs() < 1e-12,
+                "band {zb} date {j}: {} vs {expect}",
+                t.wse[[b, j]]
+            );
         }
     }
 }
@@ -79,7 +97,12 @@ fn duration_equals_truth() {
     for c in 0..40 {
         let z = 3000.0 + 20.0 * c as f64;
         // M = number of 2019 dates t with 3000 + 50 t ≤ z < 4000 + 50 t.
-        let m = (0..n2019).filter(|&t| { let lo = 3000.0 + 50.0 * t as f64; z >= lo && z < lo + 1000.0 }).count();
+        let m = (0..n2019)
+            .filter(|&t| {
+                let lo = 3000.0 + 50.0 * t as f64;
+                z >= lo && z < lo + 1000.0
+            })
+            .count();
         let expect = m as f64 / n2019 as f64 * 365.0;
         let got = years[0].days.data[[10, c]];
         assert!((got - expect).abs() < 1e-9, "col {c}: {got} vs {expect}");
@@ -92,7 +115,10 @@ fn duration_equals_truth() {
     let vals: Vec<f64> = years[0].days.data.iter().copied().collect();
     for i in 0..4 {
         let (a, b) = (DEFAULT_DURATION_EDGES[i], DEFAULT_DURATION_EDGES[i + 1]);
-        let n = vals.iter().filter(|&&d| d >= a && (d < b || (i == 3 && d <= b))).count();
+        let n = vals
+            .iter()
+            .filter(|&&d| d >= a && (d < b || (i == 3 && d <= b)))
+            .count();
         assert!((cls.fractions[i] - n as f64 / vals.len() as f64).abs() < 1e-12);
     }
     let total: f64 = cls.fractions.iter().sum::<f64>() + cls.above;

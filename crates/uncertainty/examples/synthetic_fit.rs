@@ -18,15 +18,28 @@ fn main() -> anyhow::Result<()> {
     ])?;
     let t = Instant::now();
     let gen = FieldGenerator::new(n, n, (px, px), &truth)?;
-    println!("generator {n}x{n}: {:.2?}, negative eigen fraction {:.2e}", t.elapsed(), gen.negative_eigen_fraction());
-    for w in [FitWeighting::PairCount, FitWeighting::Relative, FitWeighting::Uniform] {
+    println!(
+        "generator {n}x{n}: {:.2?}, negative eigen fraction {:.2e}",
+        t.elapsed(),
+        gen.negative_eigen_fraction()
+    );
+    for w in [
+        FitWeighting::PairCount,
+        FitWeighting::Relative,
+        FitWeighting::Uniform,
+    ] {
         for seed in 0..seeds {
             let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
             let t = Instant::now();
             let z = gen.sample(&mut rng);
             let tg = t.elapsed();
             let t = Instant::now();
-            let emp = sample_empirical_variogram(z.view(), (px, px), None, &VariogramParams::default().seed(seed))?;
+            let emp = sample_empirical_variogram(
+                z.view(),
+                (px, px),
+                None,
+                &VariogramParams::default().seed(seed),
+            )?;
             let tv = t.elapsed();
             let t = Instant::now();
             let fit = fit_variogram(&emp, &VariogramFitParams::default().weighting(w))?;

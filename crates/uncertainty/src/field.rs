@@ -70,7 +70,14 @@ fn fast_size(n: usize) -> usize {
 }
 
 /// In-place 2-D DFT of a row-major `r × c` buffer.
-fn fft2(buf: &mut [Complex64], tmp: &mut [Complex64], r: usize, c: usize, fr: &dyn Fft<f64>, fc: &dyn Fft<f64>) {
+fn fft2(
+    buf: &mut [Complex64],
+    tmp: &mut [Complex64],
+    r: usize,
+    c: usize,
+    fr: &dyn Fft<f64>,
+    fc: &dyn Fft<f64>,
+) {
     fc.process(buf); // along each row (length c)
     for i in 0..r {
         for j in 0..c {
@@ -91,13 +98,21 @@ impl FieldGenerator {
     ///
     /// # Errors
     /// Zero size, non-positive pixel size, or an embedding over 2²⁸ pixels.
-    pub fn new(rows: usize, cols: usize, pixel_size_m: (f64, f64), model: &VariogramModel) -> Result<Self> {
+    pub fn new(
+        rows: usize,
+        cols: usize,
+        pixel_size_m: (f64, f64),
+        model: &VariogramModel,
+    ) -> Result<Self> {
         let (dx, dy) = pixel_size_m;
         if rows == 0 || cols == 0 {
             return Err(UncertaintyError::param("rows/cols", "must be ≥ 1"));
         }
         if !(dx.is_finite() && dy.is_finite() && dx > 0.0 && dy > 0.0) {
-            return Err(UncertaintyError::param("pixel_size_m", "must be finite and > 0"));
+            return Err(UncertaintyError::param(
+                "pixel_size_m",
+                "must be finite and > 0",
+            ));
         }
         let reach = 1.5 * model.max_range_m();
         let m_rows = fast_size((2 * rows).max(2 * (reach / dy).ceil() as usize));
@@ -121,7 +136,14 @@ impl FieldGenerator {
             }
         }
         let mut tmp = vec![Complex64::new(0.0, 0.0); m];
-        fft2(&mut buf, &mut tmp, m_rows, m_cols, fft_rows.as_ref(), fft_cols.as_ref());
+        fft2(
+            &mut buf,
+            &mut tmp,
+            m_rows,
+            m_cols,
+            fft_rows.as_ref(),
+            fft_cols.as_ref(),
+        );
         let mut neg = 0.0;
         let mut tot = 0.0;
         let sqrt_eig = buf
@@ -172,9 +194,18 @@ impl FieldGenerator {
             })
             .collect();
         let mut tmp = vec![Complex64::new(0.0, 0.0); m];
-        fft2(&mut buf, &mut tmp, self.m_rows, self.m_cols, self.fft_rows.as_ref(), self.fft_cols.as_ref());
-        let re = Array2::from_shape_fn((self.rows, self.cols), |(i, j)| buf[i * self.m_cols + j].re);
-        let im = Array2::from_shape_fn((self.rows, self.cols), |(i, j)| buf[i * self.m_cols + j].im);
+        fft2(
+            &mut buf,
+            &mut tmp,
+            self.m_rows,
+            self.m_cols,
+            self.fft_rows.as_ref(),
+            self.fft_cols.as_ref(),
+        );
+        let re =
+            Array2::from_shape_fn((self.rows, self.cols), |(i, j)| buf[i * self.m_cols + j].re);
+        let im =
+            Array2::from_shape_fn((self.rows, self.cols), |(i, j)| buf[i * self.m_cols + j].im);
         (re, im)
     }
 

@@ -13,7 +13,9 @@
 //! in `[0, max_var]` with `max_var` the maximum of the moving average (window
 //! ⌈n/10⌉) of γ̂.
 
-use argmin::core::{CostFunction, Error as ArgminError, Executor, TerminationReason, TerminationStatus};
+use argmin::core::{
+    CostFunction, Error as ArgminError, Executor, TerminationReason, TerminationStatus,
+};
 use argmin::solver::neldermead::NelderMead;
 
 use crate::error::{Result, UncertaintyError};
@@ -120,19 +122,30 @@ impl VariogramFitParams {
         if k == 0 || k > 4 {
             return Err(UncertaintyError::param("kinds", "need 1 to 4 components"));
         }
-        for (name, b) in [("range_bounds_m", &self.range_bounds_m), ("sill_bounds", &self.sill_bounds)] {
+        for (name, b) in [
+            ("range_bounds_m", &self.range_bounds_m),
+            ("sill_bounds", &self.sill_bounds),
+        ] {
             if let Some(b) = b {
                 if b.len() != k {
-                    return Err(UncertaintyError::param(name, "need one (lo, hi) per component"));
+                    return Err(UncertaintyError::param(
+                        name,
+                        "need one (lo, hi) per component",
+                    ));
                 }
-                if b.iter().any(|&(lo, hi)| !(lo.is_finite() && hi.is_finite() && lo <= hi && lo >= 0.0)) {
+                if b.iter()
+                    .any(|&(lo, hi)| !(lo.is_finite() && hi.is_finite() && lo <= hi && lo >= 0.0))
+                {
                     return Err(UncertaintyError::param(name, "need finite 0 ≤ lo ≤ hi"));
                 }
             }
         }
         if let Some(b) = &self.range_bounds_m {
             if b.iter().any(|&(lo, _)| lo <= 0.0) {
-                return Err(UncertaintyError::param("range_bounds_m", "lower range bound must be > 0"));
+                return Err(UncertaintyError::param(
+                    "range_bounds_m",
+                    "lower range bound must be > 0",
+                ));
             }
         }
         if self.max_iters == 0 {
@@ -168,7 +181,11 @@ struct Problem<'a> {
 /// Solve a small dense system in place (partial pivoting); `None` if singular.
 fn solve_dense(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Option<Vec<f64>> {
     let n = b.len();
-    let scale = a.iter().flatten().fold(0.0f64, |m, v| m.max(v.abs())).max(1e-300);
+    let scale = a
+        .iter()
+        .flatten()
+        .fold(0.0f64, |m, v| m.max(v.abs()))
+        .max(1e-300);
     for c in 0..n {
         let p = (c..n).max_by(|&i, &j| a[i][c].abs().total_cmp(&a[j][c].abs()))?;
         if a[p][c].abs() <= 1e-12 * scale {
@@ -176,12 +193,14 @@ fn solve_dense(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Option<Vec<f64>> {
         }
         a.swap(c, p);
         b.swap(c, p);
-        for r in c + 1..n {
-            let f = a[r][c] / a[c][c];
-            for k in c..n {
-                a[r][k] -= f * a[c][k];
+        let (top, bottom) = a.split_at_mut(c + 1);
+        let pivot = &top[c];
+        for (k, row) in bottom.iter_mut().enumerate() {
+            let f = row[c] / pivot[c];
+            for (x, &pv) in row[c..].iter_mut().zip(&pivot[c..]) {
+                *x -= f * pv;
             }
-            b[r] -= f * b[c];
+            b[c + 1 + k] -= f * b[c];
         }
     }
     let mut x = vec![0.0; n];
@@ -198,7 +217,12 @@ impl Problem<'_> {
         let k = self.kinds.len();
         let n = self.h.len();
         let g: Vec<Vec<f64>> = (0..k)
-            .map(|c| self.h.iter().map(|&h| self.kinds[c].unit_gamma(h, ranges[c])).collect())
+            .map(|c| {
+                self.h
+                    .iter()
+                    .map(|&h| self.kinds[c].unit_gamma(h, ranges[c]))
+                    .collect()
+            })
             .collect();
         let sse = |s: &[f64]| -> f64 {
             (0..n)
@@ -230,6 +254,7 @@ impl Problem<'_> {
                 let m = free.len();
                 let mut a = vec![vec![0.0; m]; m];
                 let mut b = vec![0.0; m];
+                #[allow(clippy::needless_range_loop)] // i indexes g[c], y and w together
                 for i in 0..n {
                     let fixed: f64 = (0..k).filter(|c| st[*c] != 0).map(|c| s[c] * g[c][i]).sum();
                     let r = self.y[i] - fixed;
@@ -297,7 +322,10 @@ impl CostFunction for Problem<'_> {
 /// `2K + 1` bins have `min_pairs` pairs and a finite γ̂;
 /// [`UncertaintyError::Degenerate`] if every γ̂ is zero;
 /// [`UncertaintyError::FitFailed`] if no start gives a finite cost.
-pub fn fit_variogram(emp: &EmpiricalVariogram, params: &VariogramFitParams) -> Result<VariogramFit> {
+pub fn fit_variogram(
+    emp: &EmpiricalVariogram,
+    params: &VariogramFitParams,
+) -> Result<VariogramFit> {
     params.check()?;
     let k = params.kinds.len();
     let mut h = Vec::new();
@@ -332,7 +360,9 @@ pub fn fit_variogram(emp: &EmpiricalVariogram, params: &VariogramFitParams) -> R
         });
     }
     if y.iter().all(|&v| v == 0.0) {
-        return Err(UncertaintyError::Degenerate("the empirical variogram is zero".into()));
+        return Err(UncertaintyError::Degenerate(
+            "the empirical variogram is zero".into(),
+        ));
     }
     let navg = (y.len() as f64 / 10.0).ceil() as usize;
     let max_var = y
@@ -345,7 +375,10 @@ pub fn fit_variogram(emp: &EmpiricalVariogram, params: &VariogramFitParams) -> R
         .range_bounds_m
         .clone()
         .unwrap_or_else(|| vec![(0.5 * hmin, hmax); k]);
-    let sb = params.sill_bounds.clone().unwrap_or_else(|| vec![(0.0, max_var); k]);
+    let sb = params
+        .sill_bounds
+        .clone()
+        .unwrap_or_else(|| vec![(0.0, max_var); k]);
     let prob = Problem {
         kinds: &params.kinds,
         h,
@@ -380,7 +413,9 @@ pub fn fit_variogram(emp: &EmpiricalVariogram, params: &VariogramFitParams) -> R
     starts.sort_by(|a, b| a.1.total_cmp(&b.1));
     starts.truncate(3);
     if starts.is_empty() {
-        return Err(UncertaintyError::FitFailed("no finite cost on the start grid".into()));
+        return Err(UncertaintyError::FitFailed(
+            "no finite cost on the start grid".into(),
+        ));
     }
     let mut best: Option<(Vec<f64>, f64, bool)> = None;
     for (u0, c0) in starts {
@@ -412,7 +447,8 @@ pub fn fit_variogram(emp: &EmpiricalVariogram, params: &VariogramFitParams) -> R
             best = Some((u, c, converged));
         }
     }
-    let (u, _, converged) = best.ok_or_else(|| UncertaintyError::FitFailed("no start converged".into()))?;
+    let (u, _, converged) =
+        best.ok_or_else(|| UncertaintyError::FitFailed("no start converged".into()))?;
     let (ranges, _) = prob.ranges_from(&u);
     let (sills, sse) = prob.sills(&ranges);
     if !sse.is_finite() || ranges.iter().chain(&sills).any(|v| !v.is_finite()) {

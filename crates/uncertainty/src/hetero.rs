@@ -359,6 +359,46 @@ pub fn standardize(dh: ArrayView2<'_, f64>, sigma: ArrayView2<'_, f64>) -> Resul
         .map_collect(|&d, &s| if s > 0.0 { d / s } else { f64::NAN }))
 }
 
+/// The second step of xdem's two-step standardisation: the NMAD of the
+/// standardised error z over stable terrain after discarding outliers with
+/// |z| > `fac_spread_outliers`·NMAD(z) (xdem default 7; `None` keeps all).
+/// Multiply σ by this factor ([`HeteroscedasticityModel::scaled`]) and
+/// divide z by it so that the stable-terrain NMAD of z is exactly 1.
+///
+/// # Errors
+/// Shape mismatch, [`UncertaintyError::NoValidSamples`],
+/// [`UncertaintyError::Degenerate`] if the NMAD is zero.
+pub fn two_step_factor(
+    z: ArrayView2<'_, f64>,
+    stable: Option<ArrayView2<'_, bool>>,
+    fac_spread_outliers: Option<f64>,
+) -> Result<f64> {
+    let first = crate::stable::stable_statistics(z, stable)?;
+    let Some(fac) = fac_spread_outliers else {
+        return Ok(first.nmad);
+    };
+    let lim = fac * first.nmad;
+    let kept: Vec<f64> = match stable {
+        Some(m) => z
+            .iter()
+            .zip(m.iter())
+            .filter(|(v, &s)| s && v.is_finite() && v.abs() <= lim)
+            .map(|(v, _)| *v)
+            .collect(),
+        None => z
+            .iter()
+            .copied()
+            .filter(|v| v.is_finite() && v.abs() <= lim)
+            .collect(),
+    };
+    let nm = sar_core::stats::nmad(kept)
+        .ok_or_else(|| UncertaintyError::NoValidSamples("no standardised value left".into()))?;
+    if nm <= 0.0 {
+        return Err(UncertaintyError::Degenerate("NMAD of z is zero".into()));
+    }
+    Ok(nm)
+}
+
 struct Profile {
     x: Vec<f64>,
     y: Vec<f64>,
@@ -370,13 +410,12 @@ impl Profile {
     fn solve(&self, b: f64) -> (f64, f64, f64) {
         let e: Vec<f64> = self.x.iter().map(|&x| (b * x).exp()).collect();
         let (mut see, mut se, mut s1, mut sey, mut sy) = (0.0, 0.0, 0.0, 0.0, 0.0);
-        for i in 0..self.x.len() {
-            let w = self.w[i];
-            see += w * e[i] * e[i];
-            se += w * e[i];
+        for ((&ei, &w), &yi) in e.iter().zip(&self.w).zip(&self.y) {
+            see += w * ei * ei;
+            se += w * ei;
             s1 += w;
-            sey += w * e[i] * self.y[i];
-            sy += w * self.y[i];
+            sey += w * ei * yi;
+            sy += w * yi;
         }
         let sse = |a: f64, c: f64| -> f64 {
             (0..self.x.len())
@@ -411,7 +450,10 @@ impl CostFunction for Profile {
     }
 }
 
-fn fit_exponential(b: &BinnedStatistics, params: &ExponentialFitParams) -> Result<ExponentialDispersion> {
+fn fit_exponential(
+    b: &BinnedStatistics,
+    params: &ExponentialFitParams,
+) -> Result<ExponentialDispersion> {
     params.check()?;
     if b.ndim() != 1 {
         return Err(UncertaintyError::param(
@@ -423,9 +465,9 @@ fn fit_exponential(b: &BinnedStatistics, params: &ExponentialFitParams) -> Resul
     let mut x = Vec::new();
     let mut y = Vec::new();
     let mut w = Vec::new();
-    for i in 0..b.len() {
+    for (i, &ci) in c.iter().enumerate() {
         if b.count[i] >= params.min_count && b.nmad[i].is_finite() {
-            x.push(c[i]);
+            x.push(ci);
             y.push(b.nmad[i]);
             w.push(match params.weighting {
                 BinWeighting::Uniform => 1.0,
@@ -460,9 +502,10 @@ fn fit_exponential(b: &BinnedStatistics, params: &ExponentialFitParams) -> Resul
         .run()
         .map_err(|e| UncertaintyError::FitFailed(e.to_string()))?;
     let mut bbest = res.state().best_param.unwrap_or(grid[k]);
-    let profile = res.problem.problem.as_ref().ok_or_else(|| {
-        UncertaintyError::FitFailed("argmin did not return the problem".into())
-    })?;
+    let profile =
+        res.problem.problem.as_ref().ok_or_else(|| {
+            UncertaintyError::FitFailed("argmin did not return the problem".into())
+        })?;
     if profile.solve(bbest).2 > costs[k] {
         bbest = grid[k];
     }
@@ -502,7 +545,10 @@ mod tests {
     fn exponential_fit_recovers_thesis_curve_exactly() {
         // noise-free σ = 0.018·e^{0.066α} + 0.074 (eq. 4.17) on 1° bins
         let x: Vec<f64> = (0..60).map(|i| i as f64 + 0.5).collect();
-        let y: Vec<f64> = x.iter().map(|a| 0.018 * (0.066 * a).exp() + 0.074).collect();
+        let y: Vec<f64> = x
+            .iter()
+            .map(|a| 0.018 * (0.066 * a).exp() + 0.074)
+            .collect();
         let m = fit_exponential(&binned_from(&x, &y), &ExponentialFitParams::default()).unwrap();
         assert!((m.a - 0.018).abs() < 1e-6, "{m:?}");
         assert!((m.b - 0.066).abs() < 1e-6, "{m:?}");

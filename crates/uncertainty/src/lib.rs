@@ -96,8 +96,8 @@ pub use error::{Result, UncertaintyError};
 pub use field::FieldGenerator;
 pub use fit::{fit_variogram, FitLag, FitWeighting, VariogramFit, VariogramFitParams};
 pub use hetero::{
-    standardize, BinWeighting, BinnedInterpolant, ExponentialDispersion, ExponentialFitParams,
-    HeteroscedasticityModel,
+    standardize, two_step_factor, BinWeighting, BinnedInterpolant, ExponentialDispersion,
+    ExponentialFitParams, HeteroscedasticityModel,
 };
 pub use model::{ModelKind, VariogramComponent, VariogramModel};
 pub use propagate::{

@@ -113,7 +113,10 @@ impl VariogramModel {
         }
         let total_sill: f64 = components.iter().map(|c| c.partial_sill).sum();
         if total_sill <= 0.0 {
-            return Err(UncertaintyError::param("partial_sill", "total sill is zero"));
+            return Err(UncertaintyError::param(
+                "partial_sill",
+                "total sill is zero",
+            ));
         }
         Ok(VariogramModel {
             components,
@@ -146,9 +149,7 @@ impl VariogramModel {
 
     /// Largest effective range (metres).
     pub fn max_range_m(&self) -> f64 {
-        self.components
-            .iter()
-            .fold(0.0, |m, c| m.max(c.range_m))
+        self.components.iter().fold(0.0, |m, c| m.max(c.range_m))
     }
 
     /// Smallest effective range (metres).
@@ -186,8 +187,13 @@ mod tests {
         // at the effective range: Spherical reaches the sill, Gaussian and
         // Exponential 1 − e^{−4} (Gaussian: 4h²/r² = 4) and 1 − e^{−3}
         assert_eq!(ModelKind::Spherical.unit_gamma(100.0, 100.0), 1.0);
-        assert!((ModelKind::Gaussian.unit_gamma(100.0, 100.0) - (1.0 - (-4.0f64).exp())).abs() < 1e-15);
-        assert!((ModelKind::Exponential.unit_gamma(100.0, 100.0) - (1.0 - (-3.0f64).exp())).abs() < 1e-15);
+        assert!(
+            (ModelKind::Gaussian.unit_gamma(100.0, 100.0) - (1.0 - (-4.0f64).exp())).abs() < 1e-15
+        );
+        assert!(
+            (ModelKind::Exponential.unit_gamma(100.0, 100.0) - (1.0 - (-3.0f64).exp())).abs()
+                < 1e-15
+        );
         assert!((ModelKind::Spherical.unit_gamma(50.0, 100.0) - 0.6875).abs() < 1e-15);
         let m = VariogramModel::thesis_karakoram();
         assert!((m.total_sill() - 1.04).abs() < 1e-12);
@@ -198,7 +204,13 @@ mod tests {
     #[test]
     fn invalid_models_are_errors() {
         assert!(VariogramModel::new(vec![]).is_err());
-        assert!(VariogramModel::new(vec![VariogramComponent::new(ModelKind::Gaussian, 0.0, 1.0)]).is_err());
-        assert!(VariogramModel::new(vec![VariogramComponent::new(ModelKind::Gaussian, 1.0, 0.0)]).is_err());
+        assert!(
+            VariogramModel::new(vec![VariogramComponent::new(ModelKind::Gaussian, 0.0, 1.0)])
+                .is_err()
+        );
+        assert!(
+            VariogramModel::new(vec![VariogramComponent::new(ModelKind::Gaussian, 1.0, 0.0)])
+                .is_err()
+        );
     }
 }

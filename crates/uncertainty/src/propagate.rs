@@ -45,7 +45,9 @@ fn check_inputs(coords: &[[f64; 2]], sigma: &[f64]) -> Result<()> {
         });
     }
     if coords.is_empty() {
-        return Err(UncertaintyError::NoValidSamples("no pixel in the area".into()));
+        return Err(UncertaintyError::NoValidSamples(
+            "no pixel in the area".into(),
+        ));
     }
     if sigma.iter().any(|s| !(s.is_finite() && *s >= 0.0))
         || coords.iter().flatten().any(|c| !c.is_finite())
@@ -178,14 +180,19 @@ pub fn propagate_mean_error<R: Rng + ?Sized>(
         return finish(coords, sigma, double_sum_exact(coords, sigma, model), n);
     }
     let subset = rand::seq::index::sample(rng, n, k).into_vec();
-    finish(coords, sigma, double_sum_subset(coords, sigma, model, &subset), k)
+    finish(
+        coords,
+        sigma,
+        double_sum_subset(coords, sigma, model, &subset),
+        k,
+    )
 }
 
 fn finish(coords: &[[f64; 2]], sigma: &[f64], sum: f64, used: usize) -> Result<MeanError> {
     let n = coords.len();
     let var = sum / (n as f64 * n as f64);
     let mean_sigma = sigma.iter().sum::<f64>() / n as f64;
-    if !(var > 0.0) || mean_sigma <= 0.0 {
+    if var.is_nan() || var <= 0.0 || mean_sigma <= 0.0 {
         return Err(UncertaintyError::Degenerate(
             "all errors are zero: the mean has no error to propagate".into(),
         ));
@@ -205,7 +212,13 @@ fn finish(coords: &[[f64; 2]], sigma: &[f64], sum: f64, used: usize) -> Result<M
 /// As [`propagate_mean_error`].
 pub fn neff_exact(coords: &[[f64; 2]], sigma: &[f64], model: &VariogramModel) -> Result<f64> {
     check_inputs(coords, sigma)?;
-    finish(coords, sigma, double_sum_exact(coords, sigma, model), coords.len()).map(|m| m.n_eff)
+    finish(
+        coords,
+        sigma,
+        double_sum_exact(coords, sigma, model),
+        coords.len(),
+    )
+    .map(|m| m.n_eff)
 }
 
 /// Number of effective samples from a random subset of `k` pixels (xdem's

@@ -64,8 +64,15 @@ impl Default for Density {
 
 impl Density {
     fn check(&self) -> Result<()> {
-        if !(self.rho_kg_m3.is_finite() && self.rho_kg_m3 > 0.0 && self.sigma_kg_m3.is_finite() && self.sigma_kg_m3 >= 0.0) {
-            return Err(UncertaintyError::param("density", "need finite ρ > 0 and σ_ρ ≥ 0"));
+        if !(self.rho_kg_m3.is_finite()
+            && self.rho_kg_m3 > 0.0
+            && self.sigma_kg_m3.is_finite()
+            && self.sigma_kg_m3 >= 0.0)
+        {
+            return Err(UncertaintyError::param(
+                "density",
+                "need finite ρ > 0 and σ_ρ ≥ 0",
+            ));
         }
         Ok(())
     }
@@ -88,10 +95,17 @@ pub struct MassBalance {
 ///
 /// # Errors
 /// Non-finite inputs, negative σ, invalid density.
-pub fn glacier_mass_balance(mean_dh_m_yr: f64, sigma_dh_m_yr: f64, density: Density) -> Result<MassBalance> {
+pub fn glacier_mass_balance(
+    mean_dh_m_yr: f64,
+    sigma_dh_m_yr: f64,
+    density: Density,
+) -> Result<MassBalance> {
     density.check()?;
     if !(mean_dh_m_yr.is_finite() && sigma_dh_m_yr.is_finite() && sigma_dh_m_yr >= 0.0) {
-        return Err(UncertaintyError::param("mean_dh", "need a finite mean and σ ≥ 0"));
+        return Err(UncertaintyError::param(
+            "mean_dh",
+            "need a finite mean and σ ≥ 0",
+        ));
     }
     let r = density.rho_kg_m3 / WATER_DENSITY_KG_M3;
     let sr = density.sigma_kg_m3 / WATER_DENSITY_KG_M3;
@@ -114,15 +128,28 @@ pub fn combine_measured_void(
     area_void_m2: f64,
     sigma_void_m_yr: f64,
 ) -> Result<f64> {
-    let v = [area_measured_m2, sigma_measured_m_yr, area_void_m2, sigma_void_m_yr];
+    let v = [
+        area_measured_m2,
+        sigma_measured_m_yr,
+        area_void_m2,
+        sigma_void_m_yr,
+    ];
     if v.iter().any(|x| !(x.is_finite() && *x >= 0.0)) {
-        return Err(UncertaintyError::param("areas/sigmas", "must be finite and ≥ 0"));
+        return Err(UncertaintyError::param(
+            "areas/sigmas",
+            "must be finite and ≥ 0",
+        ));
     }
     let ag = area_measured_m2 + area_void_m2;
     if ag <= 0.0 {
-        return Err(UncertaintyError::param("areas", "total glacier area is zero"));
+        return Err(UncertaintyError::param(
+            "areas",
+            "total glacier area is zero",
+        ));
     }
-    Ok(((area_measured_m2 / ag * sigma_measured_m_yr).powi(2) + (area_void_m2 / ag * sigma_void_m_yr).powi(2)).sqrt())
+    Ok(((area_measured_m2 / ag * sigma_measured_m_yr).powi(2)
+        + (area_void_m2 / ag * sigma_void_m_yr).powi(2))
+    .sqrt())
 }
 
 /// One glacier of a regional budget.
@@ -187,11 +214,16 @@ pub fn regional_budget(
         return Err(UncertaintyError::NoValidSamples("no glacier".into()));
     }
     for g in glaciers {
-        let ok = [g.area_m2, g.sigma_area_m2, g.sigma_dh_m_yr].iter().all(|v| v.is_finite() && *v >= 0.0)
+        let ok = [g.area_m2, g.sigma_area_m2, g.sigma_dh_m_yr]
+            .iter()
+            .all(|v| v.is_finite() && *v >= 0.0)
             && g.mean_dh_m_yr.is_finite()
             && g.centroid_m.iter().all(|v| v.is_finite());
         if !ok {
-            return Err(UncertaintyError::param("glaciers", "areas and σ must be finite and ≥ 0, dh and centroids finite"));
+            return Err(UncertaintyError::param(
+                "glaciers",
+                "areas and σ must be finite and ≥ 0, dh and centroids finite",
+            ));
         }
     }
     let n = glaciers.len();
@@ -208,7 +240,11 @@ pub fn regional_budget(
     if t <= 0.0 {
         return Err(UncertaintyError::param("glaciers", "total area is zero"));
     }
-    let mean = glaciers.iter().map(|g| g.area_m2 * g.mean_dh_m_yr).sum::<f64>() / t;
+    let mean = glaciers
+        .iter()
+        .map(|g| g.area_m2 * g.mean_dh_m_yr)
+        .sum::<f64>()
+        / t;
     let area_var = glaciers
         .iter()
         .map(|g| (g.mean_dh_m_yr - mean).powi(2) * g.sigma_area_m2.powi(2))
@@ -226,7 +262,8 @@ pub fn regional_budget(
                     }
                 }
                 InterGlacierCovariance::CentroidVariogram(model) => {
-                    let d = (gi.centroid_m[0] - gj.centroid_m[0]).hypot(gi.centroid_m[1] - gj.centroid_m[1]);
+                    let d = (gi.centroid_m[0] - gj.centroid_m[0])
+                        .hypot(gi.centroid_m[1] - gj.centroid_m[1]);
                     gi.sigma_dh_m_yr * gj.sigma_dh_m_yr * model.correlation(d)
                 }
                 InterGlacierCovariance::Matrix(m) => m[i * n + j],
@@ -278,11 +315,32 @@ mod tests {
             sigma_dh_m_yr: 0.2,
             centroid_m: [0.0, 0.0],
         };
-        let gs = [g, Glacier { centroid_m: [10.0, 0.0], ..g }];
-        let m = VariogramModel::new(vec![crate::VariogramComponent::new(crate::ModelKind::Spherical, 1e9, 1.0)]).unwrap();
-        let r = regional_budget(&gs, &InterGlacierCovariance::CentroidVariogram(m), Density::default()).unwrap();
+        let gs = [
+            g,
+            Glacier {
+                centroid_m: [10.0, 0.0],
+                ..g
+            },
+        ];
+        let m = VariogramModel::new(vec![crate::VariogramComponent::new(
+            crate::ModelKind::Spherical,
+            1e9,
+            1.0,
+        )])
+        .unwrap();
+        let r = regional_budget(
+            &gs,
+            &InterGlacierCovariance::CentroidVariogram(m),
+            Density::default(),
+        )
+        .unwrap();
         assert!((r.sigma_dh_m_yr - 0.2).abs() < 1e-6);
-        let r = regional_budget(&gs, &InterGlacierCovariance::Independent, Density::default()).unwrap();
+        let r = regional_budget(
+            &gs,
+            &InterGlacierCovariance::Independent,
+            Density::default(),
+        )
+        .unwrap();
         assert!((r.sigma_dh_m_yr - 0.2 / 2f64.sqrt()).abs() < 1e-12);
     }
 }

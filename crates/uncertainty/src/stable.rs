@@ -357,7 +357,10 @@ mod tests {
         let b = binned_statistics(
             v.view(),
             &[x.view(), y.view()],
-            &[Bins::Edges(vec![0.0, 1.0, 2.0]), Bins::Edges(vec![0.0, 0.5, 1.0])],
+            &[
+                Bins::Edges(vec![0.0, 1.0, 2.0]),
+                Bins::Edges(vec![0.0, 0.5, 1.0]),
+            ],
             None,
         )
         .unwrap();

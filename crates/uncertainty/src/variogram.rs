@@ -160,15 +160,25 @@ impl VariogramParams {
             return Err(UncertaintyError::param("pairs_per_bin", "must be ≥ 1"));
         }
         if self.max_attempts_factor == 0 {
-            return Err(UncertaintyError::param("max_attempts_factor", "must be ≥ 1"));
+            return Err(UncertaintyError::param(
+                "max_attempts_factor",
+                "must be ≥ 1",
+            ));
         }
         if let Some(m) = self.max_lag_m {
             if !(m.is_finite() && m > 0.0) {
-                return Err(UncertaintyError::param("max_lag_m", "must be finite and > 0"));
+                return Err(UncertaintyError::param(
+                    "max_lag_m",
+                    "must be finite and > 0",
+                ));
             }
         }
         if let LagBins::UpperEdges(e) = &self.bins {
-            if e.is_empty() || e[0] <= 0.0 || e.windows(2).any(|w| w[1] <= w[0]) || e.iter().any(|x| !x.is_finite()) {
+            if e.is_empty()
+                || e[0] <= 0.0
+                || e.windows(2).any(|w| w[1] <= w[0])
+                || e.iter().any(|x| !x.is_finite())
+            {
                 return Err(UncertaintyError::param(
                     "bins",
                     "upper edges must be finite, > 0 and strictly increasing",
@@ -226,13 +236,23 @@ impl EmpiricalVariogram {
         let first = runs
             .first()
             .ok_or_else(|| UncertaintyError::NoValidSamples("no variogram to average".into()))?;
-        if runs.iter().any(|r| r.upper_m != first.upper_m || r.estimator != first.estimator) {
-            return Err(UncertaintyError::param("runs", "variograms must share bins and estimator"));
+        if runs
+            .iter()
+            .any(|r| r.upper_m != first.upper_m || r.estimator != first.estimator)
+        {
+            return Err(UncertaintyError::param(
+                "runs",
+                "variograms must share bins and estimator",
+            ));
         }
         let nb = first.len();
         let mut out = first.clone();
         for k in 0..nb {
-            let g: Vec<f64> = runs.iter().map(|r| r.gamma[k]).filter(|v| v.is_finite()).collect();
+            let g: Vec<f64> = runs
+                .iter()
+                .map(|r| r.gamma[k])
+                .filter(|v| v.is_finite())
+                .collect();
             let n = g.len() as f64;
             out.count[k] = runs.iter().map(|r| r.count[k]).sum();
             let dsum: f64 = runs
@@ -240,7 +260,11 @@ impl EmpiricalVariogram {
                 .filter(|r| r.count[k] > 0)
                 .map(|r| r.mean_lag_m[k] * r.count[k] as f64)
                 .sum();
-            out.mean_lag_m[k] = if out.count[k] > 0 { dsum / out.count[k] as f64 } else { f64::NAN };
+            out.mean_lag_m[k] = if out.count[k] > 0 {
+                dsum / out.count[k] as f64
+            } else {
+                f64::NAN
+            };
             if g.is_empty() {
                 out.gamma[k] = f64::NAN;
                 out.std_err[k] = f64::NAN;
@@ -373,7 +397,10 @@ pub fn sample_empirical_variogram(
     params.check()?;
     let (dx, dy) = pixel_size_m;
     if !(dx.is_finite() && dy.is_finite() && dx > 0.0 && dy > 0.0) {
-        return Err(UncertaintyError::param("pixel_size_m", "must be finite and > 0"));
+        return Err(UncertaintyError::param(
+            "pixel_size_m",
+            "must be finite and > 0",
+        ));
     }
     let (rows, cols) = values.dim();
     if let Some(m) = &mask {
@@ -406,17 +433,22 @@ pub fn sample_empirical_variogram(
     let (lower, upper) = match &params.bins {
         LagBins::Xdem => {
             let max_lag = params.max_lag_m.unwrap_or_else(|| {
-                (((rows.max(2) - 1) as f64 * dy).powi(2) + ((cols.max(2) - 1) as f64 * dx).powi(2)).sqrt()
+                (((rows.max(2) - 1) as f64 * dy).powi(2) + ((cols.max(2) - 1) as f64 * dx).powi(2))
+                    .sqrt()
             });
             let mut e = xdem_bin_edges(gsd, max_lag);
             if e.len() > 1 {
                 e.pop(); // xdem drops the last bin
             }
-            let lo: Vec<f64> = std::iter::once(0.0).chain(e[..e.len() - 1].iter().copied()).collect();
+            let lo: Vec<f64> = std::iter::once(0.0)
+                .chain(e[..e.len() - 1].iter().copied())
+                .collect();
             (lo, e)
         }
         LagBins::UpperEdges(e) => {
-            let lo: Vec<f64> = std::iter::once(0.0).chain(e[..e.len() - 1].iter().copied()).collect();
+            let lo: Vec<f64> = std::iter::once(0.0)
+                .chain(e[..e.len() - 1].iter().copied())
+                .collect();
             (lo, e.clone())
         }
     };
@@ -444,7 +476,10 @@ pub fn sample_empirical_variogram(
                 None => {
                     let r = (lo * lo + rng.gen::<f64>() * (hi * hi - lo * lo)).sqrt();
                     let th = rng.gen::<f64>() * std::f64::consts::TAU;
-                    ((r * th.sin() / dy).round() as i64, (r * th.cos() / dx).round() as i64)
+                    (
+                        (r * th.sin() / dy).round() as i64,
+                        (r * th.cos() / dx).round() as i64,
+                    )
                 }
             };
             let (qi, qj) = (pi + di, pj + dj);
@@ -517,7 +552,12 @@ mod tests {
     #[test]
     fn constant_field_is_degenerate() {
         let z = ndarray::Array2::from_elem((20, 20), 3.0);
-        let r = sample_empirical_variogram(z.view(), (1.0, 1.0), None, &VariogramParams::default().pairs_per_bin(50));
+        let r = sample_empirical_variogram(
+            z.view(),
+            (1.0, 1.0),
+            None,
+            &VariogramParams::default().pairs_per_bin(50),
+        );
         assert!(matches!(r, Err(UncertaintyError::Degenerate(_))));
     }
 }

@@ -2,8 +2,6 @@
 //! pixel data: decompression (none, LZW, Deflate, PackBits), predictors
 //! (horizontal and floating point) and byte order.
 
-use std::io::Read;
-
 use super::tiff::{tag, Ifd, TiffFile};
 use super::{Compression, DataType, Interleave};
 use crate::error::Result;
@@ -158,12 +156,14 @@ impl Layout {
             let off = ifd
                 .uints(tag::TILE_OFFSETS)?
                 .ok_or_else(|| t.corrupt("required tag TileOffsets (324) is missing".into()))?;
-            let cnt = ifd.uints(tag::TILE_BYTE_COUNTS)?.ok_or_else(|| {
-                t.corrupt("required tag TileByteCounts (325) is missing".into())
-            })?;
+            let cnt = ifd
+                .uints(tag::TILE_BYTE_COUNTS)?
+                .ok_or_else(|| t.corrupt("required tag TileByteCounts (325) is missing".into()))?;
             (tw, th, off, cnt)
         } else {
-            let rps = ifd.uint(tag::ROWS_PER_STRIP)?.unwrap_or(u64::from(u32::MAX));
+            let rps = ifd
+                .uint(tag::ROWS_PER_STRIP)?
+                .unwrap_or(u64::from(u32::MAX));
             let off = ifd
                 .uints(tag::STRIP_OFFSETS)?
                 .ok_or_else(|| t.corrupt("required tag StripOffsets (273) is missing".into()))?;
@@ -181,7 +181,11 @@ impl Layout {
                 if tiled { "tile" } else { "strip" }
             )));
         }
-        let planes = if interleave == Interleave::Band { spp } else { 1 };
+        let planes = if interleave == Interleave::Band {
+            spp
+        } else {
+            1
+        };
         let across = width.div_ceil(chunk_w);
         let down = height.div_ceil(chunk_h);
         let needed = across
@@ -274,24 +278,32 @@ impl Layout {
         rows * self.chunk_w * self.chunk_spp() * self.data_type.bytes()
     }
 
-    /// Decode bands `bands` (0-based, each `< spp`) into native-endian byte
-    /// buffers of `width × height` samples each.
-    pub fn decode_bands(
+    /// Decode bands `bands` (0-based, each `< spp`) into `width × height`
+    /// values each, converting every sample with `conv` (which receives the
+    /// sample's native-endian bytes). Missing (sparse) blocks hold `fill`.
+    pub fn decode_bands<O, C>(
         &self,
         t: &mut TiffFile,
         bands: &[usize],
         fill: Option<f64>,
         parallel: bool,
-    ) -> Result<Vec<Vec<u8>>> {
-        let bs = self.data_type.bytes();
-        let plane_len = self.width * self.height * bs;
-        let mut out: Vec<Vec<u8>> = Vec::with_capacity(bands.len());
+        conv: C,
+    ) -> Result<Vec<Vec<O>>>
+    where
+        O: Copy + Default + Send,
+        C: Fn(&[u8]) -> O + Sync,
+    {
+        let plane_len = self.width * self.height;
+        let mut out: Vec<Vec<O>> = Vec::with_capacity(bands.len());
         for _ in bands {
             let mut v = Vec::new();
             v.try_reserve_exact(plane_len).map_err(|_| {
-                t.unsupported(format!("cannot allocate {plane_len} bytes for one band"))
+                t.unsupported(format!(
+                    "cannot allocate memory for a band of {} × {} samples",
+                    self.height, self.width
+                ))
             })?;
-            v.resize(plane_len, 0);
+            v.resize(plane_len, O::default());
             out.push(v);
         }
         // The chunks to decode.
@@ -325,22 +337,22 @@ impl Layout {
                     raw.push(Some(data));
                 }
             }
-            let work = |(k, data): (usize, &Option<Vec<u8>>)| -> Result<Vec<u8>> {
+            let t: &TiffFile = t;
+            let work = |(k, data): (usize, &Option<Vec<u8>>)| -> Result<Vec<Option<Vec<O>>>> {
                 let i = group[k];
-                match data {
-                    Some(d) => self.decode_chunk(t, i, d),
-                    None => Ok(self.fill_chunk(i, fill_bytes.as_deref())),
-                }
+                let bytes = match data {
+                    Some(d) => self.decode_chunk(t, i, d)?,
+                    None => self.fill_chunk(i, fill_bytes.as_deref()),
+                };
+                Ok(self.extract(i, &bytes, bands, &conv))
             };
-            let decoded: Vec<Result<Vec<u8>>> = if parallel {
+            let decoded: Vec<Result<Vec<Option<Vec<O>>>>> = if parallel {
                 par_map(&raw, work)
             } else {
                 raw.iter().enumerate().map(work).collect()
             };
             for (k, d) in decoded.into_iter().enumerate() {
-                let d = d?;
-                let i = group[k];
-                self.scatter(i, &d, bands, &mut out);
+                self.scatter(group[k], &d?, &mut out);
             }
         }
         Ok(out)
@@ -355,44 +367,54 @@ impl Layout {
         }
     }
 
-    /// Copy the requested bands of decoded chunk `i` into the band buffers.
-    fn scatter(&self, i: usize, chunk: &[u8], bands: &[usize], out: &mut [Vec<u8>]) {
+    /// The converted values of the requested bands held by decoded chunk
+    /// `i`, each as a compact `rows × cols` block of its valid pixels
+    /// (`None` for bands the chunk does not hold).
+    fn extract<O, C: Fn(&[u8]) -> O>(
+        &self,
+        i: usize,
+        chunk: &[u8],
+        bands: &[usize],
+        conv: &C,
+    ) -> Vec<Option<Vec<O>>> {
         let bs = self.data_type.bytes();
-        let (r0, c0, rows, cols) = self.chunk_rect(i);
+        let (_, _, rows, cols) = self.chunk_rect(i);
         let spp_c = self.chunk_spp();
         let row_stride = self.chunk_w * spp_c * bs;
-        match self.interleave {
-            Interleave::Band => {
-                let plane = i / self.chunks_per_plane();
-                for (k, &b) in bands.iter().enumerate() {
-                    if b != plane {
-                        continue;
-                    }
-                    for r in 0..rows {
-                        let src = &chunk[r * row_stride..r * row_stride + cols * bs];
-                        let d0 = ((r0 + r) * self.width + c0) * bs;
-                        out[k][d0..d0 + cols * bs].copy_from_slice(src);
-                    }
-                }
-            }
-            Interleave::Pixel => {
-                for (k, &b) in bands.iter().enumerate() {
-                    for r in 0..rows {
-                        let row = &chunk[r * row_stride..r * row_stride + cols * spp_c * bs];
-                        let d0 = ((r0 + r) * self.width + c0) * bs;
-                        let dst = &mut out[k][d0..d0 + cols * bs];
-                        if spp_c == 1 {
-                            dst.copy_from_slice(row);
-                        } else {
-                            for (d, s) in dst
-                                .chunks_exact_mut(bs)
-                                .zip(row.chunks_exact(spp_c * bs))
-                            {
-                                d.copy_from_slice(&s[b * bs..(b + 1) * bs]);
-                            }
-                        }
+        let plane = i / self.chunks_per_plane();
+        bands
+            .iter()
+            .map(|&b| {
+                let sample = match self.interleave {
+                    Interleave::Band if b != plane => return None,
+                    Interleave::Band => 0,
+                    Interleave::Pixel => b,
+                };
+                let mut v = Vec::with_capacity(rows * cols);
+                for r in 0..rows {
+                    let row = &chunk[r * row_stride..r * row_stride + cols * spp_c * bs];
+                    if spp_c == 1 {
+                        v.extend(row.chunks_exact(bs).map(conv));
+                    } else {
+                        v.extend(
+                            row.chunks_exact(spp_c * bs)
+                                .map(|px| conv(&px[sample * bs..(sample + 1) * bs])),
+                        );
                     }
                 }
+                Some(v)
+            })
+            .collect()
+    }
+
+    /// Copy the blocks extracted from chunk `i` into the band buffers.
+    fn scatter<O: Copy>(&self, i: usize, blocks: &[Option<Vec<O>>], out: &mut [Vec<O>]) {
+        let (r0, c0, rows, cols) = self.chunk_rect(i);
+        for (k, block) in blocks.iter().enumerate() {
+            let Some(block) = block else { continue };
+            for r in 0..rows {
+                let d0 = (r0 + r) * self.width + c0;
+                out[k][d0..d0 + cols].copy_from_slice(&block[r * cols..(r + 1) * cols]);
             }
         }
     }
@@ -416,19 +438,15 @@ impl Layout {
                 out.copy_from_slice(&src[..n]);
             }
             Compression::Deflate => {
-                let mut dec = flate2::read::ZlibDecoder::new(src);
-                let mut got = 0;
-                while got < n {
-                    match dec.read(&mut out[got..]) {
-                        Ok(0) => break,
-                        Ok(k) => got += k,
-                        Err(e) => {
-                            return Err(t.corrupt(format!("{what} {i}: invalid Deflate data: {e}")))
-                        }
+                let mut dec = flate2::Decompress::new(true);
+                let res = dec.decompress(src, &mut out, flate2::FlushDecompress::Finish);
+                let got = usize::try_from(dec.total_out()).unwrap_or(0);
+                match res {
+                    Ok(_) if got >= n => {}
+                    Ok(_) => return Err(short(got)),
+                    Err(e) => {
+                        return Err(t.corrupt(format!("{what} {i}: invalid Deflate data: {e}")))
                     }
-                }
-                if got < n {
-                    return Err(short(got));
                 }
             }
             Compression::Lzw => {
@@ -551,7 +569,11 @@ pub(crate) fn undo_horizontal(row: &mut [u8], bs: usize, spp: usize) {
         ($t:ty, $n:literal) => {{
             let mut i = stride;
             while i + $n <= row.len() {
-                let prev = <$t>::from_ne_bytes(row[i - stride..i - stride + $n].try_into().unwrap_or([0; $n]));
+                let prev = <$t>::from_ne_bytes(
+                    row[i - stride..i - stride + $n]
+                        .try_into()
+                        .unwrap_or([0; $n]),
+                );
                 let cur = <$t>::from_ne_bytes(row[i..i + $n].try_into().unwrap_or([0; $n]));
                 row[i..i + $n].copy_from_slice(&cur.wrapping_add(prev).to_ne_bytes());
                 i += $n;
@@ -575,18 +597,51 @@ pub(crate) fn undo_horizontal(row: &mut [u8], bs: usize, spp: usize) {
 /// stride `spp`, then un-shuffle the byte planes (most significant first)
 /// into native-endian samples of `bs` bytes. `tmp` has the row's length.
 pub(crate) fn undo_float_predictor(row: &mut [u8], tmp: &mut [u8], bs: usize, spp: usize) {
-    for i in spp..row.len() {
-        row[i] = row[i].wrapping_add(row[i - spp]);
-    }
-    let wc = row.len() / bs;
-    let big = cfg!(target_endian = "big");
-    for j in 0..wc {
-        for b in 0..bs {
-            let plane = if big { b } else { bs - 1 - b };
-            tmp[j * bs + b] = row[plane * wc + j];
+    if spp == 1 {
+        let mut acc = 0u8;
+        for b in row.iter_mut() {
+            acc = acc.wrapping_add(*b);
+            *b = acc;
+        }
+    } else {
+        for i in spp..row.len() {
+            row[i] = row[i].wrapping_add(row[i - spp]);
         }
     }
-    row.copy_from_slice(&tmp[..row.len()]);
+    let tmp = &mut tmp[..row.len()];
+    match bs {
+        4 => unshuffle::<4>(row, tmp),
+        8 => unshuffle::<8>(row, tmp),
+        _ => {
+            let wc = row.len() / bs;
+            for j in 0..wc {
+                for b in 0..bs {
+                    tmp[j * bs + b] = row[b * wc + j];
+                }
+                if cfg!(target_endian = "little") {
+                    tmp[j * bs..(j + 1) * bs].reverse();
+                }
+            }
+        }
+    }
+    row.copy_from_slice(tmp);
+}
+
+/// Gather `BS` byte planes (most significant first) into native-endian
+/// samples: sample `j` is made of byte `j` of every plane.
+fn unshuffle<const BS: usize>(row: &[u8], tmp: &mut [u8]) {
+    let wc = row.len() / BS;
+    let planes: [&[u8]; BS] = std::array::from_fn(|p| &row[p * wc..(p + 1) * wc]);
+    for (j, dst) in tmp.chunks_exact_mut(BS).enumerate().take(wc) {
+        let mut be = [0u8; BS];
+        for (p, plane) in planes.iter().enumerate() {
+            be[p] = plane[j];
+        }
+        if cfg!(target_endian = "little") {
+            be.reverse();
+        }
+        dst.copy_from_slice(&be);
+    }
 }
 
 #[cfg(test)]
@@ -628,9 +683,16 @@ mod tests {
 
     #[test]
     fn float_predictor_single_value_rows() {
-        // One f32 sample: the byte planes are the big-endian bytes.
+        // One f32 sample: the byte planes are its big-endian bytes, stored
+        // as byte-wise differences (TIFF Technical Note 3).
         let v = -1234.5f32;
-        let mut row = v.to_be_bytes().to_vec();
+        let be = v.to_be_bytes();
+        let mut row = vec![
+            be[0],
+            be[1].wrapping_sub(be[0]),
+            be[2].wrapping_sub(be[1]),
+            be[3].wrapping_sub(be[2]),
+        ];
         let mut tmp = vec![0u8; 4];
         undo_float_predictor(&mut row, &mut tmp, 4, 1);
         assert_eq!(f32::from_ne_bytes([row[0], row[1], row[2], row[3]]), v);

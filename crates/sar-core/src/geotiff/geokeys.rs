@@ -114,7 +114,13 @@ fn parse_keys(t: &TiffFile, ifd: &Ifd) -> Result<Vec<(u16, KeyValue)>> {
 /// True if `s` looks like a WKT coordinate system.
 fn looks_like_wkt(s: &str) -> bool {
     const HEADS: [&str; 8] = [
-        "PROJCS[", "GEOGCS[", "COMPD_CS[", "PROJCRS[", "GEOGCRS[", "GEODCRS[", "COMPOUNDCRS[",
+        "PROJCS[",
+        "GEOGCS[",
+        "COMPD_CS[",
+        "PROJCRS[",
+        "GEOGCRS[",
+        "GEODCRS[",
+        "COMPOUNDCRS[",
         "BOUNDCRS[",
     ];
     HEADS.iter().any(|h| s.starts_with(h))
@@ -215,7 +221,10 @@ pub(crate) struct GeoTags {
 /// unknown CRS writes nothing (as GDAL does). A CRS with an EPSG code writes
 /// GTModelType plus ProjectedCSType or GeographicType; a WKT-only CRS is
 /// written as user-defined with the WKT in GTCitation.
-pub(crate) fn build_geotags(transform: &GeoTransform, crs: &Crs) -> std::result::Result<GeoTags, String> {
+pub(crate) fn build_geotags(
+    transform: &GeoTransform,
+    crs: &Crs,
+) -> std::result::Result<GeoTags, String> {
     let g = transform.0;
     let mut out = GeoTags {
         pixel_scale: None,
@@ -252,7 +261,10 @@ pub(crate) fn build_geotags(transform: &GeoTransform, crs: &Crs) -> std::result:
     } else {
         key::PROJECTED_CS_TYPE
     };
-    let mut keys: Vec<[u16; 4]> = vec![[key::GT_MODEL_TYPE, 0, 1, model], [key::GT_RASTER_TYPE, 0, 1, 1]];
+    let mut keys: Vec<[u16; 4]> = vec![
+        [key::GT_MODEL_TYPE, 0, 1, model],
+        [key::GT_RASTER_TYPE, 0, 1, 1],
+    ];
     match (crs.epsg, &crs.wkt) {
         (Some(code), _) => {
             let code = u16::try_from(code)
@@ -264,8 +276,12 @@ pub(crate) fn build_geotags(transform: &GeoTransform, crs: &Crs) -> std::result:
         (None, Some(wkt)) => {
             let mut ascii = wkt.replace('|', " ");
             ascii.push('|');
-            let len = u16::try_from(ascii.len())
-                .map_err(|_| format!("WKT of {} characters is too long for GeoAsciiParams", wkt.len()))?;
+            let len = u16::try_from(ascii.len()).map_err(|_| {
+                format!(
+                    "WKT of {} characters is too long for GeoAsciiParams",
+                    wkt.len()
+                )
+            })?;
             keys.push([key::GT_CITATION, tag::GEO_ASCII_PARAMS, len, 0]);
             keys.push([cs_key, 0, 1, USER_DEFINED]);
             out.ascii_params = Some(ascii);

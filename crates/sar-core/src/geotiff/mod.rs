@@ -307,7 +307,7 @@ mod sealed {
 ///
 /// Used by [`read_band`] and [`write_bands`]. Sealed: it cannot be
 /// implemented outside sar-core.
-pub trait Sample: Copy + Send + Sync + 'static + sealed::Sealed {
+pub trait Sample: Copy + Default + Send + Sync + 'static + sealed::Sealed {
     /// The matching file sample type.
     const DATA_TYPE: DataType;
     /// Decode one sample from `DATA_TYPE.bytes()` native-endian bytes.
@@ -512,15 +512,16 @@ fn open(path: &Path) -> Result<Opened> {
     let ifd = file.first_ifd()?;
     let layout = Layout::from_ifd(&file, &ifd)?;
     let georef = geokeys::read_georef(&file, &ifd)?;
-    let nodata = match ifd.ascii(tag::GDAL_NODATA)? {
-        None => None,
-        Some(s) => {
-            let s = s.trim();
-            Some(s.parse::<f64>().map_err(|_| {
-                file.corrupt(format!("GDAL_NODATA value '{s}' is not a number"))
-            })?)
-        }
-    };
+    let nodata =
+        match ifd.ascii(tag::GDAL_NODATA)? {
+            None => None,
+            Some(s) => {
+                let s = s.trim();
+                Some(s.parse::<f64>().map_err(|_| {
+                    file.corrupt(format!("GDAL_NODATA value '{s}' is not a number"))
+                })?)
+            }
+        };
     let info = GeoTiffInfo {
         width: layout.width,
         height: layout.height,
@@ -541,8 +542,18 @@ fn open(path: &Path) -> Result<Opened> {
     Ok(Opened { file, layout, info })
 }
 
-/// Decode `bands` of the opened file into native-endian byte buffers.
-fn decode_bands(o: &mut Opened, bands: &[usize], parallel: bool) -> Result<Vec<Vec<u8>>> {
+/// Decode `bands` of the opened file, converting each sample with `conv`
+/// (which receives its native-endian bytes).
+fn decode_with<O, C>(
+    o: &mut Opened,
+    bands: &[usize],
+    parallel: bool,
+    conv: C,
+) -> Result<Vec<Vec<O>>>
+where
+    O: Copy + Default + Send,
+    C: Fn(&[u8]) -> O + Sync,
+{
     for &b in bands {
         if b >= o.info.bands {
             return Err(SarError::InvalidParameter {
@@ -555,7 +566,7 @@ fn decode_bands(o: &mut Opened, bands: &[usize], parallel: bool) -> Result<Vec<V
         }
     }
     o.layout
-        .decode_bands(&mut o.file, bands, o.info.nodata, parallel)
+        .decode_bands(&mut o.file, bands, o.info.nodata, parallel, conv)
 }
 
 /// Read the metadata of a GeoTIFF: shape, bands, sample type, grid, no-data
@@ -579,12 +590,19 @@ impl RealOut for f32 {
     }
 }
 
-fn convert_real<S: Sample, F: RealOut>(bytes: &[u8], nodata: Option<f64>) -> Vec<F> {
-    let n = S::DATA_TYPE.bytes();
-    let nd = nodata.filter(|v| !v.is_nan());
-    bytes
-        .chunks_exact(n)
-        .map(|c| {
+/// Decode `bands` of a real-valued file as `F`, no-data → NaN.
+fn real_bands<F: RealOut + Default + Send>(
+    o: &mut Opened,
+    bands: &[usize],
+    parallel: bool,
+) -> Result<Vec<Vec<F>>> {
+    fn go<S: Sample, F: RealOut + Default + Send>(
+        o: &mut Opened,
+        bands: &[usize],
+        parallel: bool,
+    ) -> Result<Vec<Vec<F>>> {
+        let nd = o.info.nodata.filter(|v| !v.is_nan());
+        decode_with(o, bands, parallel, move |c: &[u8]| {
             let v = S::from_ne_slice(c).to_f64();
             if Some(v) == nd {
                 F::from_f64(f64::NAN)
@@ -592,25 +610,22 @@ fn convert_real<S: Sample, F: RealOut>(bytes: &[u8], nodata: Option<f64>) -> Vec
                 F::from_f64(v)
             }
         })
-        .collect()
-}
-
-fn to_real<F: RealOut>(o: &Opened, bytes: &[u8]) -> Result<Vec<F>> {
-    let nd = o.info.nodata;
-    Ok(match o.info.data_type {
-        DataType::U8 => convert_real::<u8, F>(bytes, nd),
-        DataType::I8 => convert_real::<i8, F>(bytes, nd),
-        DataType::U16 => convert_real::<u16, F>(bytes, nd),
-        DataType::I16 => convert_real::<i16, F>(bytes, nd),
-        DataType::U32 => convert_real::<u32, F>(bytes, nd),
-        DataType::I32 => convert_real::<i32, F>(bytes, nd),
-        DataType::F32 => convert_real::<f32, F>(bytes, nd),
-        DataType::F64 => convert_real::<f64, F>(bytes, nd),
-        DataType::CInt16 | DataType::CFloat32 => {
-            ensure_real(o)?;
-            Vec::new()
-        }
-    })
+    }
+    ensure_real(o)?;
+    match o.info.data_type {
+        DataType::U8 => go::<u8, F>(o, bands, parallel),
+        DataType::I8 => go::<i8, F>(o, bands, parallel),
+        DataType::U16 => go::<u16, F>(o, bands, parallel),
+        DataType::I16 => go::<i16, F>(o, bands, parallel),
+        DataType::U32 => go::<u32, F>(o, bands, parallel),
+        DataType::I32 => go::<i32, F>(o, bands, parallel),
+        DataType::F32 => go::<f32, F>(o, bands, parallel),
+        DataType::F64 => go::<f64, F>(o, bands, parallel),
+        DataType::CInt16 | DataType::CFloat32 => Err(SarError::DataType(format!(
+            "{} holds complex samples",
+            o.file.path
+        ))),
+    }
 }
 
 fn make_raster<T>(o: &Opened, data: Vec<T>) -> Result<Raster<T>> {
@@ -635,11 +650,10 @@ fn ensure_real(o: &Opened) -> Result<()> {
     Ok(())
 }
 
-fn read_real<F: RealOut>(path: &Path, band: usize) -> Result<Raster<F>> {
+fn read_real<F: RealOut + Default + Send>(path: &Path, band: usize) -> Result<Raster<F>> {
     let mut o = open(path)?;
-    ensure_real(&o)?;
-    let bytes = decode_bands(&mut o, &[band], true)?;
-    let data = to_real::<F>(&o, &bytes[0])?;
+    let data = real_bands::<F>(&mut o, &[band], true)?;
+    let data = data.into_iter().next().unwrap_or_default();
     make_raster(&o, data)
 }
 
@@ -662,15 +676,10 @@ pub fn read_f32(path: impl AsRef<Path>, band: usize) -> Result<Raster<f32>> {
 /// Read every band as `f64` in one pass (no-data → NaN, as in [`read_f64`]).
 pub fn read_all_f64(path: impl AsRef<Path>) -> Result<Vec<Raster<f64>>> {
     let mut o = open(path.as_ref())?;
-    ensure_real(&o)?;
     let bands: Vec<usize> = (0..o.info.bands).collect();
-    let bytes = decode_bands(&mut o, &bands, true)?;
-    bytes
-        .iter()
-        .map(|b| {
-            let data = to_real::<f64>(&o, b)?;
-            make_raster(&o, data)
-        })
+    real_bands::<f64>(&mut o, &bands, true)?
+        .into_iter()
+        .map(|data| make_raster(&o, data))
         .collect()
 }
 
@@ -688,23 +697,15 @@ pub fn read_complex32(
             o.file.path
         )));
     }
-    let bytes = decode_bands(&mut o, &[band], true)?;
-    let data: Vec<num_complex::Complex32> = match dt {
-        DataType::CInt16 => bytes[0]
-            .chunks_exact(4)
-            .map(|c| {
-                let z = Complex::<i16>::from_ne_slice(c);
-                num_complex::Complex32::new(f32::from(z.re), f32::from(z.im))
-            })
-            .collect(),
-        _ => bytes[0]
-            .chunks_exact(8)
-            .map(Complex::<f32>::from_ne_slice)
-            .collect(),
+    let data = if dt == DataType::CInt16 {
+        decode_with(&mut o, &[band], true, |c: &[u8]| {
+            let z = Complex::<i16>::from_ne_slice(c);
+            num_complex::Complex32::new(f32::from(z.re), f32::from(z.im))
+        })?
+    } else {
+        decode_with(&mut o, &[band], true, Complex::<f32>::from_ne_slice)?
     };
-    let mut r = make_raster(&o, data)?;
-    r.nodata = o.info.nodata;
-    Ok(r)
+    make_raster(&o, data.into_iter().next().unwrap_or_default())
 }
 
 /// Read band `band` (0-based) with its samples unconverted, in their own
@@ -721,10 +722,8 @@ pub fn read_band<T: Sample>(path: impl AsRef<Path>, band: usize) -> Result<Raste
             T::DATA_TYPE
         )));
     }
-    let bytes = decode_bands(&mut o, &[band], true)?;
-    let n = T::DATA_TYPE.bytes();
-    let data: Vec<T> = bytes[0].chunks_exact(n).map(T::from_ne_slice).collect();
-    make_raster(&o, data)
+    let data = decode_with(&mut o, &[band], true, T::from_ne_slice)?;
+    make_raster(&o, data.into_iter().next().unwrap_or_default())
 }
 
 /// Read band `band` (0-based) of a `u8` (GDAL `Byte`) file, e.g. a mask or a
@@ -775,6 +774,7 @@ pub fn write_u8(path: impl AsRef<Path>, raster: &Raster<u8>) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::grid::Crs;
 
     #[test]
     fn parallel_decode_equals_serial() {
@@ -795,10 +795,10 @@ mod tests {
             .interleave(Interleave::Pixel);
         write_bands(&path, &bands, &opts).unwrap();
         let mut o = open(&path).unwrap();
-        let par = decode_bands(&mut o, &[0, 1, 2], true).unwrap();
-        let ser = decode_bands(&mut o, &[0, 1, 2], false).unwrap();
+        let par: Vec<Vec<f32>> = real_bands(&mut o, &[0, 1, 2], true).unwrap();
+        let ser: Vec<Vec<f32>> = real_bands(&mut o, &[0, 1, 2], false).unwrap();
         assert_eq!(par, ser);
-        let v: Vec<f32> = to_real(&o, &par[2]).unwrap();
+        let v = &par[2];
         assert_eq!(v[45 * 69 + 44], (45 * 69 + 44) as f32 * 0.5 + 2.0);
     }
 }

@@ -264,9 +264,9 @@ impl TiffFile {
         if n == 0 {
             return Err(self.corrupt("the image directory has no entries".into()));
         }
-        let table_len = n.checked_mul(entry_size).ok_or_else(|| {
-            self.corrupt(format!("image directory entry count {n} is too large"))
-        })?;
+        let table_len = n
+            .checked_mul(entry_size)
+            .ok_or_else(|| self.corrupt(format!("image directory entry count {n} is too large")))?;
         let table_start = ifd_offset + count_size;
         let table = self.read_at(table_start, table_len)?;
         let mut entries = BTreeMap::new();
@@ -282,9 +282,8 @@ impl TiffFile {
             } else {
                 (u64::from(self.u32(&e[4..8])), &e[8..12])
             };
-            let size = type_size(typ).ok_or_else(|| {
-                self.corrupt(format!("tag {tag} has unknown field type {typ}"))
-            })?;
+            let size = type_size(typ)
+                .ok_or_else(|| self.corrupt(format!("tag {tag} has unknown field type {typ}")))?;
             let total = count.checked_mul(size).ok_or_else(|| {
                 self.corrupt(format!("tag {tag} has an impossible value count {count}"))
             })?;
@@ -419,12 +418,13 @@ impl Ifd {
             return Ok(None);
         };
         if e.typ != ty::ASCII && e.typ != ty::BYTE && e.typ != ty::UNDEFINED {
-            return Err(self.corrupt(format!(
-                "tag {t} has field type {}, expected ASCII",
-                e.typ
-            )));
+            return Err(self.corrupt(format!("tag {t} has field type {}, expected ASCII", e.typ)));
         }
-        let end = e.bytes.iter().position(|&b| b == 0).unwrap_or(e.bytes.len());
+        let end = e
+            .bytes
+            .iter()
+            .position(|&b| b == 0)
+            .unwrap_or(e.bytes.len());
         debug_assert!(e.count as usize >= end);
         Ok(Some(String::from_utf8_lossy(&e.bytes[..end]).into_owned()))
     }

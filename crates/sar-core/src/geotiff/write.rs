@@ -143,9 +143,12 @@ pub(crate) fn write_image<T: Sample>(
     opts: &WriteOptions,
 ) -> Result<()> {
     opts.check()?;
-    let first = bands
-        .first()
-        .ok_or_else(|| invalid("bands", "at least one band is needed to write a GeoTIFF".into()))?;
+    let first = bands.first().ok_or_else(|| {
+        invalid(
+            "bands",
+            "at least one band is needed to write a GeoTIFF".into(),
+        )
+    })?;
     let (height, width) = first.shape();
     if width == 0 || height == 0 {
         return Err(invalid(
@@ -199,7 +202,11 @@ pub(crate) fn write_image<T: Sample>(
 
     let nb = bands.len();
     let bs = dt.bytes();
-    let spp_c = if opts.interleave == Interleave::Pixel { nb } else { 1 };
+    let spp_c = if opts.interleave == Interleave::Pixel {
+        nb
+    } else {
+        1
+    };
     let (tiled, chunk_w, chunk_h) = match opts.tile_size {
         Some(n) => (true, n, n),
         None => {
@@ -240,7 +247,10 @@ pub(crate) fn write_image<T: Sample>(
         #[cfg(feature = "rayon")]
         {
             use rayon::prelude::*;
-            (0..n_chunks).into_par_iter().map(encode).collect::<Result<_>>()?
+            (0..n_chunks)
+                .into_par_iter()
+                .map(encode)
+                .collect::<Result<_>>()?
         }
         #[cfg(not(feature = "rayon"))]
         {
@@ -267,7 +277,11 @@ pub(crate) fn write_image<T: Sample>(
             shorts(tag::SAMPLES_PER_PIXEL, &[nb as u16]),
             shorts(
                 tag::PLANAR_CONFIGURATION,
-                &[if plan.interleave == Interleave::Pixel { 1 } else { 2 }],
+                &[if plan.interleave == Interleave::Pixel {
+                    1
+                } else {
+                    2
+                }],
             ),
             shorts(tag::SAMPLE_FORMAT, &vec![fmt; nb]),
         ];
@@ -581,7 +595,9 @@ pub(crate) fn atomic_write(
             SarError::Io(e) => io_error(&shown, e),
             other => other,
         })?;
-        let file = w.into_inner().map_err(|e| io_error(&shown, e.into_error()))?;
+        let file = w
+            .into_inner()
+            .map_err(|e| io_error(&shown, e.into_error()))?;
         file.sync_all().map_err(|e| io_error(&shown, e))?;
         drop(file);
         fs::rename(&tmp, path).map_err(|e| io_error(&shown, e))?;
@@ -654,7 +670,10 @@ mod tests {
             })
         })
         .unwrap_err();
-        assert!(matches!(err, SarError::InvalidParameter { name: "test", .. }));
+        assert!(matches!(
+            err,
+            SarError::InvalidParameter { name: "test", .. }
+        ));
         // The old file is untouched and no temporary file remains.
         assert_eq!(fs::read(&path).unwrap(), b"old content");
         let names: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();

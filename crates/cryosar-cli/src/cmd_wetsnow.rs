@@ -1,0 +1,397 @@
+//! `cryosar wetsnow`: wet-snow map of one Sentinel-1 date (thesis ch. 3).
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use rand::SeedableRng;
+use rand_xoshiro::Xoshiro256PlusPlus;
+use sar_core::terrain::{self, GradientMethod, Incidence, LookDirection};
+use sar_core::{geotiff, Raster};
+use serde::{Deserialize, Serialize};
+use snowmelt::classify::{classify_si, classify_threshold, SiParams, ThresholdParams};
+use snowmelt::gmm::{fit_gmm, sample_pixels, Gmm1d, GmmParams};
+use snowmelt::ratio::{
+    composite_ratio, geometry_mask_from_lia, geometry_mask_from_terrain, Masks, RatioParams,
+    WeightScheme,
+};
+use snowmelt::reference::DualPol;
+use snowmelt::tsi::{TopoBinParams, TopoBins};
+use snowmelt::wsi::{Wsi, WsiParams};
+
+use crate::util::{write_png_colormap, Colormap};
+
+/// Classification method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Method {
+    /// Integrated snow index SI = WSI · TSI against 3.5 · WSI(−2 dB) (thesis sect. 3.3.4).
+    Si,
+    /// Fixed threshold on R_c (Nagler et al. 2016).
+    Threshold,
+}
+
+/// Arguments of `cryosar wetsnow`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// VV γ⁰ of the date, linear power (GeoTIFF).
+    #[arg(long)]
+    pub vv: PathBuf,
+    /// VH γ⁰ of the date, linear power.
+    #[arg(long)]
+    pub vh: PathBuf,
+    /// Winter reference VV γ⁰ (same orbit and grid), linear power.
+    #[arg(long)]
+    pub ref_vv: PathBuf,
+    /// Winter reference VH γ⁰, linear power.
+    #[arg(long)]
+    pub ref_vh: PathBuf,
+    /// DEM on the same grid (metres).
+    #[arg(long)]
+    pub dem: PathBuf,
+    /// Local incidence angle (degrees) on the same grid; else give --incidence and --heading.
+    #[arg(long, conflicts_with_all = ["incidence", "heading"])]
+    pub lia: Option<PathBuf>,
+    /// Ellipsoid incidence angle (degrees), with --heading.
+    #[arg(long, requires = "heading")]
+    pub incidence: Option<f64>,
+    /// Platform heading (degrees clockwise from north), with --incidence.
+    #[arg(long, requires = "incidence", allow_hyphen_values = true)]
+    pub heading: Option<f64>,
+    /// The radar looks left (default: right-looking, as Sentinel-1).
+    #[arg(long)]
+    pub left_looking: bool,
+    /// Classification method.
+    #[arg(long, value_enum, default_value = "si")]
+    pub method: Method,
+    /// Mixture to use: a model JSON written by an earlier run (`gmm.json`), or
+    /// summer R_c samples to fit on (a GeoTIFF in dB, or raw little-endian f64 `.bin`).
+    /// Default: fit on this date's R_c.
+    #[arg(long)]
+    pub gmm_from: Option<PathBuf>,
+    /// Number of R_c pixels sampled for the fit.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub samples: usize,
+    /// Seed of the pixel sample.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Use the weights of eq. 3.3 as printed instead of the continuous Nagler weights.
+    #[arg(long)]
+    pub printed_weights: bool,
+    /// Threshold of the fixed-threshold method (dB).
+    #[arg(long, default_value_t = -2.0, allow_hyphen_values = true)]
+    pub threshold_db: f64,
+    /// Majority filter window (odd) for the fixed-threshold method.
+    #[arg(long)]
+    pub majority: Option<usize>,
+    /// Coefficient of the SI threshold (eq. 3.6).
+    #[arg(long, default_value_t = 3.5)]
+    pub coefficient: f64,
+    /// Forest mask (non-zero = excluded).
+    #[arg(long)]
+    pub forest: Option<PathBuf>,
+    /// Water mask (non-zero = excluded).
+    #[arg(long)]
+    pub water: Option<PathBuf>,
+    /// Output folder.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// The saved mixture model (`gmm.json`), reusable across dates of a basin.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ModelFile {
+    /// Fitted mixture, components sorted by mean.
+    pub gmm: Gmm1d,
+    /// Wet snow index parameters derived from it.
+    pub wsi: Wsi,
+    /// SI threshold (eq. 3.6) with the coefficient used.
+    pub si_threshold: f64,
+    /// Coefficient of eq. 3.6.
+    pub coefficient: f64,
+}
+
+fn read(path: &Path, what: &str) -> anyhow::Result<Raster<f64>> {
+    geotiff::read_f64(path, 0).with_context(|| format!("cannot read the {what} {}", path.display()))
+}
+
+fn read_mask(path: &Option<PathBuf>, what: &str) -> anyhow::Result<Option<Raster<u8>>> {
+    path.as_ref()
+        .map(|p| {
+            let r = read(p, what)?;
+            Ok(r.map(|&v| u8::from(v.is_finite() && v != 0.0)))
+        })
+        .transpose()
+}
+
+/// Fit or load the mixture.
+fn mixture(args: &Args, rc: &Raster<f64>) -> anyhow::Result<Gmm1d> {
+    let params = GmmParams::new().n_samples(args.samples.max(snowmelt::gmm::MIN_SAMPLES));
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(args.seed);
+    let sample = match &args.gmm_from {
+        Some(p)
+            if p.extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("json")) =>
+        {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read {}", p.display()))?;
+            let m: ModelFile = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not a gmm.json model", p.display()))?;
+            return Ok(m.gmm);
+        }
+        Some(p) if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("bin")) => {
+            let bytes = std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
+            anyhow::ensure!(
+                bytes.len() % 8 == 0,
+                "{} is not a little-endian f64 file",
+                p.display()
+            );
+            bytes
+                .chunks_exact(8)
+                .map(|c| f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+                .collect()
+        }
+        Some(p) => sample_pixels(&[&read(p, "R_c samples")?], args.samples, &mut rng),
+        None => sample_pixels(&[rc], args.samples, &mut rng),
+    };
+    Ok(fit_gmm(&sample, &params)?)
+}
+
+/// Run `cryosar wetsnow`.
+pub fn run(args: &Args) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    let scene = DualPol::new(read(&args.vv, "VV image")?, read(&args.vh, "VH image")?);
+    let reference = DualPol::new(
+        read(&args.ref_vv, "reference VV")?,
+        read(&args.ref_vh, "reference VH")?,
+    );
+    let dem = read(&args.dem, "DEM")?;
+    let sa = terrain::slope_aspect(&dem, GradientMethod::Horn)?;
+    let look = if args.left_looking {
+        LookDirection::Left
+    } else {
+        LookDirection::Right
+    };
+    let (lia, geometry) = match (&args.lia, args.incidence, args.heading) {
+        (Some(p), _, _) => {
+            let lia = read(p, "local incidence angle")?;
+            let g = geometry_mask_from_lia(&lia);
+            (lia, g)
+        }
+        (None, Some(inc), Some(h)) => {
+            let lia = terrain::local_incidence_angle(
+                &sa.slope,
+                &sa.aspect,
+                &Incidence::Constant(inc),
+                h,
+                look,
+            )?;
+            let g = geometry_mask_from_terrain(&sa.slope, &sa.aspect, inc, h, look)?;
+            (lia, g)
+        }
+        _ => anyhow::bail!("give --lia LIA.tif or both --incidence DEG and --heading DEG"),
+    };
+    let masks = Masks {
+        geometry: Some(geometry),
+        forest: read_mask(&args.forest, "forest mask")?,
+        water: read_mask(&args.water, "water mask")?,
+    };
+    let scheme = if args.printed_weights {
+        WeightScheme::Printed
+    } else {
+        WeightScheme::Nagler
+    };
+    let rc = composite_ratio(
+        &RatioParams::new().scheme(scheme),
+        &scene,
+        &reference,
+        &lia,
+        &masks,
+    )?;
+    geotiff::write_f64(args.out.join("rc_db.tif"), &rc)?;
+    write_png_colormap(
+        &args.out.join("rc_db.png"),
+        rc.data.view(),
+        -6.0,
+        6.0,
+        Colormap::RdBu,
+        "composite ratio R_c (dB)",
+    )?;
+    let mask = match args.method {
+        Method::Threshold => classify_threshold(
+            &rc,
+            &ThresholdParams::new()
+                .threshold_db(args.threshold_db)
+                .majority_window(args.majority),
+        )?,
+        Method::Si => {
+            let gmm = mixture(args, &rc)?;
+            let wsi = Wsi::from_gmm(&gmm, &WsiParams::new())?;
+            let bins = TopoBins::new(&TopoBinParams::new(), &dem, &sa.slope, &sa.aspect)?;
+            let sip = SiParams::new().coefficient(args.coefficient);
+            let map = classify_si(&rc, &wsi, &bins, &sip)?;
+            geotiff::write_f64(args.out.join("wsi.tif"), &map.wsi)?;
+            geotiff::write_f64(args.out.join("tsi.tif"), &map.tsi)?;
+            geotiff::write_f64(args.out.join("si.tif"), &map.si)?;
+            write_png_colormap(
+                &args.out.join("si.png"),
+                map.si.data.view(),
+                0.0,
+                100.0,
+                Colormap::Viridis,
+                "integrated snow index SI",
+            )?;
+            let model = ModelFile {
+                gmm,
+                wsi,
+                si_threshold: map.threshold,
+                coefficient: args.coefficient,
+            };
+            crate::util::write_text_atomic(
+                &args.out.join("gmm.json"),
+                &serde_json::to_string_pretty(&model)?,
+            )?;
+            println!(
+                "mixture: weights {:.3?}, means {:.3?} dB, std {:.3?} dB; WSI k = {:.3}/dB, x0 = {:.3} dB; SI threshold {:.2}",
+                model.gmm.weights, model.gmm.means, model.gmm.std_devs(), wsi.k, wsi.x0, map.threshold
+            );
+            map.mask
+        }
+    };
+    geotiff::write_u8(args.out.join("wetsnow.tif"), &mask)?;
+    let quick = mask
+        .data
+        .mapv(|v| if v > 1 { f64::NAN } else { f64::from(v) });
+    write_png_colormap(
+        &args.out.join("wetsnow.png"),
+        quick.view(),
+        0.0,
+        1.0,
+        Colormap::Gray,
+        "wet snow (1) / none (0)",
+    )?;
+    let wet = mask.data.iter().filter(|&&v| v == 1).count();
+    let valid = mask.data.iter().filter(|&&v| v <= 1).count();
+    println!(
+        "wet snow: {wet} of {valid} valid pixels ({:.1} %); outputs in {}",
+        100.0 * wet as f64 / valid.max(1) as f64,
+        args.out.display()
+    );
+    Ok(())
+}
+
+/// Demo: the synthetic basin, F1 of SI and of −2 dB against the truth and
+/// against the Let-It-Snow map, plus a melt season's extent and duration.
+pub fn demo_part(out: &Path, report: &mut String) -> anyhow::Result<()> {
+    use snowmelt::optical::{let_it_snow, LisParams};
+    use snowmelt::synthetic::{Basin, BasinParams};
+    use snowmelt::validation::{compare, profile_mae, snow_fraction_profile, ValidationParams};
+    let dir = out.join("wetsnow");
+    std::fs::create_dir_all(&dir)?;
+    let t0 = std::time::Instant::now();
+    let params = BasinParams::new();
+    let b = Basin::generate(&params, 42)?;
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
+    let sample = sample_pixels(&[&b.rc_db], 1_000_000, &mut rng);
+    let gmm = fit_gmm(&sample, &GmmParams::new())?;
+    let wsi = Wsi::from_gmm(&gmm, &WsiParams::new())?;
+    let bins = TopoBins::new(&TopoBinParams::new(), &b.dem, &b.slope, &b.aspect)?;
+    let si = classify_si(&b.rc_db, &wsi, &bins, &SiParams::new())?;
+    let base = classify_threshold(&b.rc_db, &ThresholdParams::new())?;
+    let all = ValidationParams::new().max_elevation_m(None);
+    let s_si = compare(&si.mask, &b.truth, None, &all)?;
+    let s_b = compare(&base, &b.truth, None, &all)?;
+    let lis = let_it_snow(&b.optical, &b.dem, &LisParams::new())?;
+    let v_si = compare(
+        &si.mask,
+        &lis.classes,
+        Some(&b.dem),
+        &ValidationParams::new(),
+    )?;
+    let v_b = compare(&base, &lis.classes, Some(&b.dem), &ValidationParams::new())?;
+    let tp = snow_fraction_profile(&b.truth, &b.dem, 100.0)?;
+    let mae_si = profile_mae(&snow_fraction_profile(&si.mask, &b.dem, 100.0)?, &tp)?;
+    let mae_b = profile_mae(&snow_fraction_profile(&base, &b.dem, 100.0)?, &tp)?;
+    geotiff::write_f64(dir.join("dem.tif"), &b.dem)?;
+    geotiff::write_f64(dir.join("rc_db.tif"), &b.rc_db)?;
+    geotiff::write_f64(dir.join("si.tif"), &si.si)?;
+    geotiff::write_u8(dir.join("wetsnow_si.tif"), &si.mask)?;
+    geotiff::write_u8(dir.join("wetsnow_threshold.tif"), &base)?;
+    geotiff::write_u8(dir.join("truth.tif"), &b.truth)?;
+    geotiff::write_u8(dir.join("lis.tif"), &lis.classes)?;
+    write_png_colormap(
+        &dir.join("rc_db.png"),
+        b.rc_db.data.view(),
+        -6.0,
+        6.0,
+        Colormap::RdBu,
+        "composite ratio R_c (dB)",
+    )?;
+    write_png_colormap(
+        &dir.join("si.png"),
+        si.si.data.view(),
+        0.0,
+        100.0,
+        Colormap::Viridis,
+        "integrated snow index SI",
+    )?;
+    let to_f = |m: &Raster<u8>| m.data.mapv(|v| if v > 1 { f64::NAN } else { f64::from(v) });
+    write_png_colormap(
+        &dir.join("wetsnow_si.png"),
+        to_f(&si.mask).view(),
+        0.0,
+        1.0,
+        Colormap::Gray,
+        "wet snow, SI",
+    )?;
+    write_png_colormap(
+        &dir.join("wetsnow_threshold.png"),
+        to_f(&base).view(),
+        0.0,
+        1.0,
+        Colormap::Gray,
+        "wet snow, R_c < -2 dB",
+    )?;
+    write_png_colormap(
+        &dir.join("truth.png"),
+        to_f(&b.truth).view(),
+        0.0,
+        1.0,
+        Colormap::Gray,
+        "wet snow, truth",
+    )?;
+    writeln!(report, "## Wet snow (snowmelt)")?;
+    writeln!(
+        report,
+        "synthetic basin {}x{} px of {} m, {:.0}-{:.0} m; truth wet snow {:.0}-{:.0} m (aspect-dependent foot) ; speckle {} looks, drop {}/{} dB (VV/VH), {:.1} % outliers",
+        params.rows, params.cols, params.pixel_m, params.z_min, params.z_max,
+        params.snowline_m - params.aspect_amp_m, params.upper_m, params.looks,
+        params.wet_drop_vv_db, params.wet_drop_vh_db, params.outlier_fraction * 100.0
+    )?;
+    writeln!(
+        report,
+        "GMM ({} samples, {} iterations): weights {:.3?}, means {:.3?} dB, std {:.3?} dB; WSI k = {:.3}/dB, x0 = {:.3} dB; SI threshold {:.2}",
+        gmm.n_samples, gmm.n_iter, gmm.weights, gmm.means, gmm.std_devs(), wsi.k, wsi.x0, si.threshold
+    )?;
+    writeln!(report, "F1 vs truth:       SI {:.3} (precision {:.3}, recall {:.3}) | R_c < -2 dB {:.3} (precision {:.3}, recall {:.3})",
+        s_si.f1, s_si.precision, s_si.recall, s_b.f1, s_b.precision, s_b.recall)?;
+    writeln!(
+        report,
+        "F1 vs LIS (<=5500 m): SI {:.3} | -2 dB {:.3}; LIS snow line {:?} m",
+        v_si.f1, v_b.f1, lis.snow_line_m
+    )?;
+    writeln!(report, "confusion vs truth per reference class (TNR FPR / FNR TPR): SI {:.2} {:.2} / {:.2} {:.2}; -2 dB {:.2} {:.2} / {:.2} {:.2}",
+        s_si.tnr, s_si.fpr, s_si.fnr, s_si.tpr, s_b.tnr, s_b.fpr, s_b.fnr, s_b.tpr)?;
+    writeln!(
+        report,
+        "snow-fraction profile MAE vs truth (100 m bands): SI {:.3}, -2 dB {:.3}",
+        mae_si, mae_b
+    )?;
+    writeln!(
+        report,
+        "wet-snow part took {:.1} s; files in {}\n",
+        t0.elapsed().as_secs_f64(),
+        dir.display()
+    )?;
+    Ok(())
+}

@@ -1,0 +1,136 @@
+//! Analytic truth: a synthetic glacier with a known smooth dh/dt (elevation
+//! and position dependent), Gaussian noise of 0.25 m/yr and voids in the
+//! upper accumulation area (discs) and on steep slopes (> 30°, the headwall).
+
+use gp_voidfill::synthetic::{glacier, SyntheticGlacierParams};
+use gp_voidfill::{fill_glacier, fill_glacier_with_terrain, hypsometric_fill, GpVoidFill, Method};
+use rand::SeedableRng;
+use rand_xoshiro::Xoshiro256PlusPlus;
+
+#[test]
+fn gp_fills_voids_within_noise_and_beats_hypsometric() {
+    let p = SyntheticGlacierParams {
+        rows: 26,
+        cols: 46,
+        ..Default::default()
+    };
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(42);
+    let g = glacier(&p, &mut rng);
+    // thesis schedule shortened for test speed (lr 0.03, 400 epochs);
+    // the example `synthetic_fill` runs the full thesis settings
+    let params = GpVoidFill::new().learning_rate(0.03).max_epochs(400);
+    let f = fill_glacier_with_terrain(
+        &params,
+        &g.observed,
+        &g.dem,
+        &g.slope_deg,
+        &g.aspect_deg,
+        &g.mask,
+    )
+    .unwrap();
+    let hyp = hypsometric_fill(&g.observed, &g.dem, &g.mask, 50.0).unwrap();
+    assert_eq!(f.report.method, Method::Exact);
+    let (mut se_gp, mut se_h, mut inside, mut n) = (0.0, 0.0, 0usize, 0usize);
+    let (mut se_acc, mut n_acc) = (0.0, 0usize);
+    for r in 0..p.rows {
+        for c in 0..p.cols {
+            if g.voids.data[[r, c]] == 0 {
+                continue;
+            }
+            let (fill, sd, truth) = (
+                f.filled.data[[r, c]],
+                f.std.data[[r, c]],
+                g.truth.data[[r, c]],
+            );
+            let e = fill - truth;
+            se_gp += e * e;
+            se_h += (hyp.data[[r, c]] - truth).powi(2);
+            inside += usize::from(e.abs() <= 1.96 * sd);
+            n += 1;
+            if g.slope_deg.data[[r, c]] <= p.steep_void_deg {
+                se_acc += e * e;
+                n_acc += 1;
+            }
+        }
+    }
+    assert_eq!(n, f.n_void);
+    let rmse_gp = (se_gp / n as f64).sqrt();
+    let rmse_h = (se_h / n as f64).sqrt();
+    let rmse_acc = (se_acc / n_acc as f64).sqrt();
+    let coverage = inside as f64 / n as f64;
+    eprintln!(
+        "voids {n} (accumulation {n_acc}): GP RMSE {rmse_gp:.3} (accumulation {rmse_acc:.3}), hypsometric {rmse_h:.3}, \
+         95% coverage {coverage:.3}; validation {:?}; epochs {}",
+        f.report.validation, f.report.epochs_run
+    );
+    // accumulation-area voids filled within the noise level (0.25 m/yr)
+    assert!(rmse_acc < p.noise_std, "accumulation-void RMSE {rmse_acc}");
+    // all voids, including the extrapolated headwall, within 1.5 noise levels
+    assert!(rmse_gp < 1.5 * p.noise_std, "void RMSE {rmse_gp}");
+    assert!(
+        rmse_gp < 0.7 * rmse_h,
+        "GP {rmse_gp} vs hypsometric {rmse_h}"
+    );
+    assert!(
+        (0.90..=0.98).contains(&coverage),
+        "95 % interval coverage {coverage}"
+    );
+    // validation: noise-limited RMSE (noise 0.25 m/yr) and high R^2
+    assert!(f.report.validation.rmse < 0.3, "{:?}", f.report.validation);
+    assert!(f.report.validation.r2 > 0.85, "{:?}", f.report.validation);
+    // noise standard deviation recovered in physical units
+    let ns = f.report.hyperparameters.noise_std;
+    assert!((0.18..0.32).contains(&ns), "noise std {ns}");
+    // void mean: truth mean within 3 standard errors
+    let vm = f.void_mean.unwrap();
+    let truth_mean = g
+        .truth
+        .data
+        .iter()
+        .zip(g.voids.data.iter())
+        .filter(|(_, v)| **v != 0)
+        .map(|(t, _)| *t)
+        .sum::<f64>()
+        / n as f64;
+    assert!(vm.exact && vm.n_pixels == n);
+    assert!(
+        (vm.mean - truth_mean).abs() < 3.0 * vm.std_error,
+        "void mean {} ± {} vs truth {truth_mean}",
+        vm.mean,
+        vm.std_error
+    );
+}
+
+#[test]
+fn fill_from_dem_keeps_measurements_and_marks_outside() {
+    let p = SyntheticGlacierParams {
+        rows: 16,
+        cols: 28,
+        ..Default::default()
+    };
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
+    let g = glacier(&p, &mut rng);
+    let params = GpVoidFill::new().max_epochs(40).learning_rate(0.05);
+    let f = fill_glacier(&params, &g.observed, &g.dem, &g.mask).unwrap();
+    let mut filled_voids = 0;
+    for r in 0..p.rows {
+        for c in 0..p.cols {
+            let (o, v, s) = (
+                g.observed.data[[r, c]],
+                f.filled.data[[r, c]],
+                f.std.data[[r, c]],
+            );
+            if g.mask.data[[r, c]] == 0 {
+                assert!(v.is_nan() && s.is_nan());
+            } else if o.is_finite() {
+                assert_eq!((v, s), (o, 0.0));
+            } else if v.is_finite() {
+                assert!(s > 0.0);
+                filled_voids += 1;
+            }
+        }
+    }
+    // Horn slope is NaN on the raster edge: those glacier pixels are skipped
+    assert_eq!(filled_voids, f.n_void);
+    assert!(f.n_void > 0 && f.report.epochs_run <= 40);
+}
