@@ -11,7 +11,8 @@ Steps, each timed for xdem and for our example binary on the same raster:
      pairs (xdem's summed bin counts) spread over the same number of bins;
   2. fit of a Gaussian + Spherical sum model;
   3. exact n_eff over a disk of ~6000 pixels with the fitted model
-     (xdem `neff_exact`, ours `neff_exact`), and the K=1000 approximation.
+     (xdem `neff_exact`, ours `neff_exact` pairwise and `propagate_mean_error_grid`
+     by FFT), and the K=1000 approximation.
 Prints both timings and the ratio xdem/ours per step.
 """
 import json
@@ -70,6 +71,8 @@ print(json.dumps({"xdem": res, "ours": ours}, indent=1))
 for step in ["variogram", "fit", "neff_exact", "neff_k1000"]:
     a, b = res[f"xdem_{step}_s"], ours[f"{step}_s"]
     print(f"{step:>12}: xdem {a:9.3f} s   ours {b:9.4f} s   ratio {a / b:8.1f}x")
+a, b = res["xdem_neff_exact_s"], ours["neff_grid_s"]
+print(f"{'neff exact (ours: FFT grid)':>12}: xdem {a:9.3f} s   ours {b:9.4f} s   ratio {a / b:8.1f}x")
 tot_x = sum(res[f"xdem_{s}_s"] for s in ["variogram", "fit", "neff_exact"])
 tot_o = sum(ours[f"{s}_s"] for s in ["variogram", "fit", "neff_exact"])
 print(f"variogram + fit + exact n_eff: xdem {tot_x:.2f} s, ours {tot_o:.3f} s, ratio {tot_x / tot_o:.1f}x")

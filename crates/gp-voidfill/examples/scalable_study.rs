@@ -19,11 +19,21 @@ use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 fn main() -> anyhow::Result<()> {
-    let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
     let rows = args.first().copied().unwrap_or(190);
     let cols = args.get(1).copied().unwrap_or(380);
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(42);
-    let g = glacier(&SyntheticGlacierParams { rows, cols, ..Default::default() }, &mut rng);
+    let g = glacier(
+        &SyntheticGlacierParams {
+            rows,
+            cols,
+            ..Default::default()
+        },
+        &mut rng,
+    );
     let gf = glacier_features(&g.dem, &g.slope_deg, &g.aspect_deg, &g.mask)?;
     let at = |r: &sar_core::Raster<f64>, i: usize| r.data[[gf.pixels[i].0, gf.pixels[i].1]];
     let (meas, void): (Vec<usize>, Vec<usize>) =
@@ -42,7 +52,14 @@ fn main() -> anyhow::Result<()> {
     let secs = t0.elapsed().as_secs_f64();
     let r = model.report();
     let mut srng = Xoshiro256PlusPlus::seed_from_u64(0);
-    let split = gp_voidfill::data::split(xm.view(), gp_voidfill::SplitStrategy::default(), 0.2, 30_000, 3_000, &mut srng);
+    let split = gp_voidfill::data::split(
+        xm.view(),
+        gp_voidfill::SplitStrategy::default(),
+        0.2,
+        30_000,
+        3_000,
+        &mut srng,
+    );
     let xval = xm.select(Axis(0), &split.validation);
     let yval = ym.select(Axis(0), &split.validation);
     let tval = tm.select(Axis(0), &split.validation);
@@ -51,7 +68,12 @@ fn main() -> anyhow::Result<()> {
     let p = model.predict(xval.view())?;
     println!(
         "auto path {:?}: n_train {} n_val {} voids {}; fit+predict {:.1} s; epochs {}",
-        r.method, r.n_train, r.n_validation, void.len(), secs, r.epochs_run
+        r.method,
+        r.n_train,
+        r.n_validation,
+        void.len(),
+        secs,
+        r.epochs_run
     );
     let line = |name: &str, pval: &Array1<f64>, pvoid: &Array1<f64>| {
         println!(
@@ -66,16 +88,46 @@ fn main() -> anyhow::Result<()> {
     let fs = model.feature_scaler();
     let ts = model.target_scaler();
     let k = model.kernel().clone();
-    let noise = r.hyperparameters_standardised.last().copied().unwrap_or(0.1).exp();
+    let noise = r
+        .hyperparameters_standardised
+        .last()
+        .copied()
+        .unwrap_or(0.1)
+        .exp();
     let zval = fs.transform(xval.view());
     let zvoid = fs.transform(xv.view());
+    let zt_all = fs.transform(xtr.view());
+    let yt_all = ts.transform(ytr.view());
+    for &(m, gsz) in &[(64usize, 0usize), (64, 128), (64, 256), (32, 128)] {
+        let mut gidx = sample(&mut srng, xtr.nrows(), gsz).into_vec();
+        gidx.sort_unstable();
+        let t = std::time::Instant::now();
+        let nn = NearestNeighbourGp::with_global(
+            k.clone(),
+            noise,
+            zt_all.view(),
+            yt_all.view(),
+            m,
+            &gidx,
+        );
+        let a = ts.inverse(nn.predict(zval.view()).mean.view());
+        let b = ts.inverse(nn.predict(zvoid.view()).mean.view());
+        let tn = t.elapsed().as_secs_f64();
+        line(&format!("NN all, m {m}, global {gsz} ({tn:.1} s)"), &a, &b);
+    }
     for &m in &[2_000usize, 4_000] {
         let mut idx = sample(&mut srng, xtr.nrows(), m.min(xtr.nrows())).into_vec();
         idx.sort_unstable();
         let zt = fs.transform(xtr.select(Axis(0), &idx).view());
         let yt = ts.transform(ytr.select(Axis(0), &idx).view());
         let t = std::time::Instant::now();
-        let gp = ExactGp::fit(k.clone(), noise, zt.view(), yt.view(), JitterPolicy::default())?;
+        let gp = ExactGp::fit(
+            k.clone(),
+            noise,
+            zt.view(),
+            yt.view(),
+            JitterPolicy::default(),
+        )?;
         let a = ts.inverse(gp.predict_mean(zval.view()).view());
         let b = ts.inverse(gp.predict_mean(zvoid.view()).view());
         let te = t.elapsed().as_secs_f64();

@@ -57,12 +57,15 @@ pub enum Method {
     /// Exact GP on all training points (hyper-parameters by Adam on all of them).
     Exact,
     /// Hyper-parameters by Adam on an exact GP over a random subsample, then
-    /// nearest-neighbour GP prediction with all training points.
+    /// prediction conditioned on the nearest training points plus a fixed set
+    /// of global points, using all training points.
     NearestNeighbour {
         /// Points used to fit the hyper-parameters.
         hyper_subsample: usize,
-        /// Conditioning-set size per prediction.
+        /// Nearest neighbours per prediction.
         neighbours: usize,
+        /// Global points shared by every prediction.
+        global_points: usize,
     },
 }
 
@@ -85,6 +88,7 @@ pub struct GpVoidFill {
     exact_max_train: usize,
     hyper_subsample: usize,
     neighbours: usize,
+    global_points: usize,
     early_stopping_validation_max: usize,
     void_exact_max: usize,
     void_subset: usize,
@@ -119,7 +123,8 @@ impl GpVoidFill {
     /// 0.01, at most 1 000 epochs, early stopping after 100 epochs without a
     /// better validation RMSE, 80/20 stratified split capped at 30 000 / 3 000
     /// pixels, seed 0. Scalable path above 2 000 training points: Adam on a
-    /// 600-point subsample, prediction from the 64 nearest training points.
+    /// 600-point subsample, prediction from the 64 nearest training points
+    /// plus 128 global points.
     pub fn new() -> Self {
         Self {
             kernel: KernelKind::default(),
@@ -135,6 +140,7 @@ impl GpVoidFill {
             exact_max_train: 2_000,
             hyper_subsample: 600,
             neighbours: 64,
+            global_points: 128,
             early_stopping_validation_max: 1_000,
             void_exact_max: 3_000,
             void_subset: 1_000,
@@ -196,6 +202,12 @@ impl GpVoidFill {
     setter!(
         /// Neighbours per prediction on the scalable path (default 64).
         neighbours: usize
+    );
+    setter!(
+        /// Global conditioning points (a random subset of the training set) added
+        /// to every nearest-neighbour prediction on the scalable path (default
+        /// 128), see [`NearestNeighbourGp::with_global`].
+        global_points: usize
     );
     setter!(
         /// Validation points evaluated per epoch for early stopping (default 1 000;
@@ -428,16 +440,18 @@ impl GpVoidFill {
         let tr = self.train(kernel0, zh.view(), yh.view(), zes.view(), yes.view())?;
         let (predictor, method) = if scalable {
             (
-                Predictor::NearestNeighbour(Box::new(NearestNeighbourGp::new(
+                Predictor::NearestNeighbour(Box::new(NearestNeighbourGp::with_global(
                     tr.kernel.clone(),
                     tr.noise,
                     zt.view(),
                     yt.view(),
                     self.neighbours,
+                    &hp_idx[..self.global_points.min(hp_idx.len())],
                 ))),
                 Method::NearestNeighbour {
                     hyper_subsample: hp_idx.len(),
                     neighbours: self.neighbours,
+                    global_points: self.global_points.min(hp_idx.len()),
                 },
             )
         } else {

@@ -214,6 +214,13 @@ pub struct NearestNeighbourGp<K: Kernel> {
     scales: Vec<f64>,
     tree: KdTree,
     neighbours: usize,
+    /// Global conditioning points shared by every prediction.
+    global: Vec<usize>,
+    in_global: Vec<bool>,
+    /// Cholesky factor of $K_{GG} + \sigma_n^2 I$.
+    lg: Array2<f64>,
+    /// $L_G^{-1} y_G$.
+    ug: Vec<f64>,
 }
 
 impl<K: Kernel + Clone> NearestNeighbourGp<K> {
@@ -226,8 +233,50 @@ impl<K: Kernel + Clone> NearestNeighbourGp<K> {
         y: ArrayView1<'_, f64>,
         neighbours: usize,
     ) -> Self {
+        Self::with_global(kernel, noise_variance, x, y, neighbours, &[])
+    }
+
+    /// As [`NearestNeighbourGp::new`], with a set of global training points
+    /// (indices into `x`) added to every conditioning set. A few hundred
+    /// points spread over the glacier carry the long-range part of the
+    /// covariance (e.g. a long RBF length scale) into large voids, which the
+    /// nearest neighbours alone, all within a few pixels, cannot. Each
+    /// prediction then conditions exactly on $G \cup N(x_*)$, via a block
+    /// Cholesky factorisation that reuses $L_G$ (cost $O(mG^2 + m^3)$).
+    ///
+    /// Duplicate or out-of-range indices are ignored; if $K_{GG}$ cannot be
+    /// factorised even with jitter, the global set is dropped.
+    pub fn with_global(
+        kernel: K,
+        noise_variance: f64,
+        x: ArrayView2<'_, f64>,
+        y: ArrayView1<'_, f64>,
+        neighbours: usize,
+        global: &[usize],
+    ) -> Self {
         let scales = metric_scales(&kernel);
         let tree = KdTree::new(scaled(x, &scales).view());
+        let n = x.nrows();
+        let mut in_global = vec![false; n];
+        let mut g = Vec::new();
+        for &i in global {
+            if i < n && !in_global[i] {
+                in_global[i] = true;
+                g.push(i);
+            }
+        }
+        let xg = x.select(Axis(0), &g);
+        let mut kg = crate::exact::kernel_matrix(&kernel, xg.view());
+        for i in 0..g.len() {
+            kg[[i, i]] += noise_variance;
+        }
+        let (lg, g, in_global) =
+            match crate::exact::cholesky_with_jitter(&kg, crate::exact::JitterPolicy::default()) {
+                Ok((l, _)) => (l, g, in_global),
+                Err(_) => (Array2::zeros((0, 0)), Vec::new(), vec![false; n]),
+            };
+        let mut ug: Vec<f64> = g.iter().map(|&i| y[i]).collect();
+        linalg::solve_lower_in_place(lg.view(), &mut ug);
         Self {
             kernel,
             noise_variance,
@@ -236,7 +285,16 @@ impl<K: Kernel + Clone> NearestNeighbourGp<K> {
             scales,
             tree,
             neighbours: neighbours.max(1),
+            global: g,
+            in_global,
+            lg,
+            ug,
         }
+    }
+
+    /// Number of global conditioning points.
+    pub fn n_global(&self) -> usize {
+        self.global.len()
     }
 
     /// The kernel.
@@ -288,14 +346,35 @@ impl<K: Kernel + Clone> NearestNeighbourGp<K> {
         for (zj, (a, sc)) in s.z.iter_mut().zip(q.iter().zip(&self.scales)) {
             *zj = a * sc;
         }
-        let nb = self.tree.knn(&s.z, k, &mut s.heap);
-        let k = nb.len();
+        let nb: Vec<usize> = self
+            .tree
+            .knn(&s.z, k, &mut s.heap)
+            .into_iter()
+            .filter(|&i| !self.in_global[i])
+            .collect();
+        let m = nb.len();
+        let ng = self.global.len();
         let xs = self.x.as_slice().expect("standard layout");
-        let mut kmat = Array2::<f64>::zeros((k, k));
+        let row = |i: usize| &xs[i * d..(i + 1) * d];
+        // W = K_NG L_G^{-T} (m x G, row-major)
+        let mut w = vec![0.0; m * ng];
         for (r, &i) in nb.iter().enumerate() {
-            let xi = &xs[i * d..(i + 1) * d];
-            for (c, &j) in nb.iter().enumerate().take(r + 1) {
-                let v = self.kernel.eval(xi, &xs[j * d..(j + 1) * d]);
+            let wr = &mut w[r * ng..(r + 1) * ng];
+            for (v, &gi) in wr.iter_mut().zip(&self.global) {
+                *v = self.kernel.eval(row(i), row(gi));
+            }
+            if ng > 0 {
+                linalg::solve_lower_in_place(self.lg.view(), wr);
+            }
+        }
+        // S = K_NN + noise I - W W^T
+        let mut kmat = Array2::<f64>::zeros((m, m));
+        for r in 0..m {
+            for c in 0..=r {
+                let mut v = self.kernel.eval(row(nb[r]), row(nb[c]));
+                if ng > 0 {
+                    v -= linalg::dot(&w[r * ng..(r + 1) * ng], &w[c * ng..(c + 1) * ng]);
+                }
                 kmat[[r, c]] = v;
             }
             kmat[[r, r]] += self.noise_variance;
@@ -305,7 +384,7 @@ impl<K: Kernel + Clone> NearestNeighbourGp<K> {
         let l = loop {
             let mut l = kmat.clone();
             if jitter > 0.0 {
-                for r in 0..k {
+                for r in 0..m {
                     l[[r, r]] += jitter;
                 }
             }
@@ -318,15 +397,29 @@ impl<K: Kernel + Clone> NearestNeighbourGp<K> {
                 return (0.0, kss.sqrt());
             }
         };
-        let mut ks: Vec<f64> = nb
+        // global part
+        let mut zg: Vec<f64> = self
+            .global
             .iter()
-            .map(|&i| self.kernel.eval(q, &xs[i * d..(i + 1) * d]))
+            .map(|&gi| self.kernel.eval(q, row(gi)))
             .collect();
-        let mut w = nb.iter().map(|&i| self.y[i]).collect::<Vec<f64>>();
-        linalg::solve_lower_in_place(l.view(), &mut w);
-        linalg::solve_lower_in_place(l.view(), &mut ks);
-        let mean = linalg::dot(&ks, &w);
-        let var = kss - linalg::dot(&ks, &ks);
+        if ng > 0 {
+            linalg::solve_lower_in_place(self.lg.view(), &mut zg);
+        }
+        let mut zn: Vec<f64> = nb
+            .iter()
+            .enumerate()
+            .map(|(r, &i)| self.kernel.eval(q, row(i)) - linalg::dot(&w[r * ng..(r + 1) * ng], &zg))
+            .collect();
+        let mut un: Vec<f64> = nb
+            .iter()
+            .enumerate()
+            .map(|(r, &i)| self.y[i] - linalg::dot(&w[r * ng..(r + 1) * ng], &self.ug))
+            .collect();
+        linalg::solve_lower_in_place(l.view(), &mut zn);
+        linalg::solve_lower_in_place(l.view(), &mut un);
+        let mean = linalg::dot(&zg, &self.ug) + linalg::dot(&zn, &un);
+        let var = kss - linalg::dot(&zg, &zg) - linalg::dot(&zn, &zn);
         (mean, var.max(0.0).sqrt())
     }
 }
@@ -350,6 +443,44 @@ mod tests {
     use super::*;
     use rand::{Rng, SeedableRng};
     use rand_xoshiro::Xoshiro256PlusPlus;
+
+    #[test]
+    fn global_points_and_neighbours_reproduce_the_exact_gp() {
+        use crate::exact::{ExactGp, JitterPolicy};
+        use crate::kernel::SumKernel;
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(5);
+        let x = Array2::from_shape_fn((80, 2), |_| rng.gen_range(-2.0..2.0));
+        let y = Array1::from_shape_fn(80, |i| (x[[i, 0]] * 1.7_f64).sin() + 0.3 * x[[i, 1]]);
+        let xs = Array2::from_shape_fn((15, 2), |_| rng.gen_range(-2.5..2.5));
+        let k = SumKernel::rbf_plus_matern32(1.0, &[0.9, 1.4], 0.2, &[0.3, 0.5]);
+        let exact = ExactGp::fit(k.clone(), 0.02, x.view(), y.view(), JitterPolicy::default())
+            .unwrap()
+            .predict(xs.view());
+        let all: Vec<usize> = (0..80).collect();
+        // (a) every point a neighbour, (b) every point global,
+        // (c) half global + the rest reached as neighbours
+        let a = NearestNeighbourGp::new(k.clone(), 0.02, x.view(), y.view(), 80).predict(xs.view());
+        let b = NearestNeighbourGp::with_global(k.clone(), 0.02, x.view(), y.view(), 1, &all)
+            .predict(xs.view());
+        let c = NearestNeighbourGp::with_global(k, 0.02, x.view(), y.view(), 80, &all[..40])
+            .predict(xs.view());
+        for p in [a, b, c] {
+            for i in 0..15 {
+                approx::assert_relative_eq!(
+                    p.mean[i],
+                    exact.mean[i],
+                    max_relative = 1e-8,
+                    epsilon = 1e-10
+                );
+                approx::assert_relative_eq!(
+                    p.std[i],
+                    exact.std[i],
+                    max_relative = 1e-6,
+                    epsilon = 1e-8
+                );
+            }
+        }
+    }
 
     #[test]
     fn knn_matches_brute_force() {

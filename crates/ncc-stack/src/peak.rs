@@ -320,11 +320,15 @@ fn gaussian_fit(
     }
     let sigma = params.fit_window as f64 / 4.0;
     let q0 = 1.0 / (2.0 * sigma * sigma);
-    // p = [A, x0, y0, P, Q, R, b]
-    let p0 = [peak - ambient_mean, 0.0, 0.0, q0, 0.0, q0, ambient_mean];
-    match levenberg_marquardt(&mut data, p0, params.max_iterations) {
+    // internal parameters q = [A, x0, y0, ln P, ln R, κ, b] with
+    // Q = 2·sqrt(P·R)·tanh κ, so that the quadratic form stays positive
+    // definite (an unconstrained fit can fall into an inverted "bowl").
+    let q_init = [peak - ambient_mean, 0.0, 0.0, q0.ln(), q0.ln(), 0.0, ambient_mean];
+    let fitted = levenberg_marquardt(&mut data, q_init, params.max_iterations).map(|q| to_pqr(&q));
+    match fitted {
         Some(p) => {
             let (a, x0, y0, pp, qq, rr) = (p[0], p[1], p[2], p[3], p[4], p[5]);
+
             let inside = x0 >= c0 as f64 - pc as f64
                 && x0 <= c1 as f64 - pc as f64
                 && y0 >= r0 as f64 - pr as f64
@@ -385,6 +389,12 @@ impl FitGrid {
     }
 }
 
+/// Internal parameters `[A, x0, y0, ln P, ln R, κ, b]` → `[A, x0, y0, P, Q, R, b]`.
+fn to_pqr(q: &[f64; 7]) -> [f64; 7] {
+    let (pp, rr) = (q[3].exp(), q[4].exp());
+    [q[0], q[1], q[2], pp, 2.0 * (pp * rr).sqrt() * q[5].tanh(), rr, q[6]]
+}
+
 /// Solve the symmetric positive definite 7×7 system by Cholesky; `None` if not SPD.
 fn solve7(a: &[[f64; 7]; 7], b: &[f64; 7]) -> Option<[f64; 7]> {
     let mut l = [[0.0f64; 7]; 7];
@@ -424,14 +434,16 @@ fn solve7(a: &[[f64; 7]; 7], b: &[f64; 7]) -> Option<[f64; 7]> {
 }
 
 /// Levenberg–Marquardt minimisation of eq. 2.6; `None` if it does not converge.
-fn levenberg_marquardt(data: &mut FitGrid, mut p: [f64; 7], max_iter: usize) -> Option<[f64; 7]> {
-    let mut lambda = 1e-3;
-    let mut cost = data.cost(&p);
+fn levenberg_marquardt(data: &mut FitGrid, mut q: [f64; 7], max_iter: usize) -> Option<[f64; 7]> {
+    let mut lambda = 1.0;
+    let mut cost = data.cost(&to_pqr(&q));
     if !cost.is_finite() {
         return None;
     }
     let nx = data.xs.len();
     for _ in 0..max_iter {
+        let p = to_pqr(&q);
+        let sq = 2.0 * (p[3] * p[5]).sqrt() * (1.0 - q[5].tanh().powi(2));
         data.fill_exp(&p);
         let mut jtj = [[0.0; 7]; 7];
         let mut jtr = [0.0; 7];
@@ -442,13 +454,14 @@ fn levenberg_marquardt(data: &mut FitGrid, mut p: [f64; 7], max_iter: usize) -> 
                 let e = data.e[j * nx + i];
                 let ae = p[0] * e;
                 let r = data.v[j * nx + i] - (ae + p[6]);
+                let (jp, jq, jr) = (-ae * dx * dx, -ae * dx * dy, -ae * dy * dy);
                 let jac = [
                     e,
                     ae * (2.0 * p[3] * dx + p[4] * dy),
                     ae * (p[4] * dx + 2.0 * p[5] * dy),
-                    -ae * dx * dx,
-                    -ae * dx * dy,
-                    -ae * dy * dy,
+                    jp * p[3] + jq * p[4] * 0.5,
+                    jr * p[5] + jq * p[4] * 0.5,
+                    jq * sq,
                     1.0,
                 ];
                 for a in 0..7 {
@@ -466,7 +479,7 @@ fn levenberg_marquardt(data: &mut FitGrid, mut p: [f64; 7], max_iter: usize) -> 
         }
         let gnorm = jtr.iter().map(|v| v.abs()).fold(0.0, f64::max);
         if gnorm < 1e-12 * (1.0 + cost) {
-            return Some(p);
+            return Some(q);
         }
         let mut improved = false;
         while lambda < 1e12 {
@@ -478,20 +491,20 @@ fn levenberg_marquardt(data: &mut FitGrid, mut p: [f64; 7], max_iter: usize) -> 
                 lambda *= 10.0;
                 continue;
             };
-            let mut trial = p;
+            let mut trial = q;
             for a in 0..7 {
                 trial[a] += delta[a];
             }
-            let c = data.cost(&trial);
+            let c = data.cost(&to_pqr(&trial));
             if c.is_finite() && c < cost {
                 let rel = (cost - c) / cost.max(1e-300);
                 let step = delta[1].abs().max(delta[2].abs());
-                p = trial;
+                q = trial;
                 cost = c;
                 lambda = (lambda * 0.1).max(1e-12);
                 improved = true;
                 if rel < 1e-10 || step < 1e-5 {
-                    return Some(p);
+                    return Some(q);
                 }
                 break;
             }
@@ -499,7 +512,7 @@ fn levenberg_marquardt(data: &mut FitGrid, mut p: [f64; 7], max_iter: usize) -> 
         }
         if !improved {
             // no step lowers the cost: at a minimum to machine precision
-            return Some(p);
+            return Some(q);
         }
     }
     None

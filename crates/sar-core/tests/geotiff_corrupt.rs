@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use ndarray::Array2;
 use proptest::prelude::*;
-use sar_core::geotiff;
+use sar_core::geotiff::{self, Compression, Interleave, WriteOptions};
 use sar_core::{Crs, Grid, Raster, SarError};
 
 const FIXTURES: [&str; 8] = [
@@ -57,11 +57,15 @@ proptest! {
     /// header and directories sit) and optionally truncate.
     #[test]
     fn corrupted_fixtures_never_panic(
-        which in 0..FIXTURES.len(),
+        which in 0..=FIXTURES.len(),
         flips in prop::collection::vec((0u8..3, any::<u32>(), any::<u8>()), 1..10),
         cut in prop::option::of(any::<u32>()),
     ) {
-        let mut bytes = fixture(FIXTURES[which]);
+        let mut bytes = if which < FIXTURES.len() {
+            fixture(FIXTURES[which])
+        } else {
+            own_file()
+        };
         let n = bytes.len();
         for (zone, pos, val) in flips {
             let pos = pos as usize;
@@ -82,6 +86,26 @@ proptest! {
             check_error_kind(&e, &path);
         }
     }
+}
+
+/// A 3-band, pixel-interleaved, tiled LZW file written by sar-core (its
+/// directory sits at the end, unlike GDAL's).
+fn own_file() -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let grid = Grid::north_up(37, 21, 0.0, 0.0, 1.0, 1.0, Crs::epsg(32632));
+    let bands: Vec<Raster<u16>> = (0..3)
+        .map(|b| {
+            let a = Array2::from_shape_fn((37, 21), |(r, c)| (r * 21 + c + 1000 * b) as u16);
+            Raster::new(a, grid.clone()).unwrap()
+        })
+        .collect();
+    let opts = WriteOptions::default()
+        .compression(Compression::Lzw)
+        .tile_size(16)
+        .interleave(Interleave::Pixel);
+    let path = dir.path().join("own.tif");
+    geotiff::write_bands(&path, &bands, &opts).unwrap();
+    std::fs::read(path).unwrap()
 }
 
 /// A small classic little-endian file written by sar-core, whose IFD
@@ -192,4 +216,33 @@ fn truncated_and_foreign_files() {
     // A missing file is an I/O error naming it.
     let e = geotiff::read_info(dir.path().join("absent.tif")).unwrap_err();
     assert!(matches!(e, SarError::Io(_)) && e.to_string().contains("absent.tif"));
+}
+
+#[test]
+fn sparse_strips_read_as_nodata() {
+    // GDAL writes missing blocks of sparse files with offset 0 and byte
+    // count 0; they read as the no-data value.
+    let dir = tempfile::tempdir().unwrap();
+    let grid = Grid::north_up(20, 30, 0.0, 0.0, 1.0, 1.0, Crs::epsg(32632));
+    let r = Raster::new(Array2::from_elem((20, 30), 1.5f32), grid)
+        .unwrap()
+        .with_nodata(Some(-9999.0));
+    let path = dir.path().join("sparse.tif");
+    let opts = WriteOptions::default().rows_per_strip(5);
+    geotiff::write_bands(&path, std::slice::from_ref(&r), &opts).unwrap();
+    let mut bytes = std::fs::read(&path).unwrap();
+    // Zero the offset and byte count of strip 1 (LONG arrays of 4 strips).
+    for tag in [273u16, 279] {
+        let e = entry(&bytes, tag);
+        let at = u32::from_le_bytes(bytes[e + 8..e + 12].try_into().unwrap()) as usize;
+        bytes[at + 4..at + 8].copy_from_slice(&0u32.to_le_bytes());
+    }
+    std::fs::write(&path, &bytes).unwrap();
+    let raw = geotiff::read_band::<f32>(&path, 0).unwrap();
+    let f = geotiff::read_f64(&path, 0).unwrap();
+    for row in 0..20 {
+        let missing = (5..10).contains(&row);
+        assert_eq!(raw.data[[row, 3]], if missing { -9999.0 } else { 1.5 });
+        assert_eq!(f.data[[row, 3]].is_nan(), missing);
+    }
 }

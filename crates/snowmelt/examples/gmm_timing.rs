@@ -7,7 +7,9 @@
 use snowmelt::gmm::{fit_gmm, GmmParams};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let path = std::env::args().nth(1).ok_or("usage: gmm_timing SAMPLES.bin [repeats]")?;
+    let path = std::env::args()
+        .nth(1)
+        .ok_or("usage: gmm_timing SAMPLES.bin [repeats]")?;
     let repeats: usize = std::env::args().nth(2).map_or(Ok(5), |s| s.parse())?;
     let bytes = std::fs::read(&path)?;
     let xs: Vec<f64> = bytes
@@ -15,7 +17,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|c| f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
         .collect();
     // No range filter, like scikit-learn.
-    let params = GmmParams::new().n_samples(xs.len().max(1000)).sample_range_db(None);
+    let params = GmmParams::new()
+        .n_samples(xs.len().max(1000))
+        .sample_range_db(None);
     let mut times = Vec::with_capacity(repeats);
     let mut fit = None;
     for _ in 0..repeats.max(1) {

@@ -75,10 +75,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let t_si = t.elapsed().as_secs_f64();
     let wet = map.mask.data.iter().filter(|&&v| v == 1).count();
     let rate = |s: f64| px / 1e6 / s;
-    println!("topo bins ({} bins, once per basin): {t_bins:.2} s = {:.1} Mpx/s", bins.n_bins(), rate(t_bins));
-    println!("R_c:                      {t_rc:.2} s = {:.1} Mpx/s", rate(t_rc));
+    println!(
+        "topo bins ({} bins, once per basin): {t_bins:.2} s = {:.1} Mpx/s",
+        bins.n_bins(),
+        rate(t_bins)
+    );
+    println!(
+        "R_c:                      {t_rc:.2} s = {:.1} Mpx/s",
+        rate(t_rc)
+    );
     println!("sample 1e6 + GMM fit:     {t_gmm:.2} s");
-    println!("WSI -> TSI -> SI -> mask: {t_si:.2} s = {:.1} Mpx/s", rate(t_si));
+    println!(
+        "WSI -> TSI -> SI -> mask: {t_si:.2} s = {:.1} Mpx/s",
+        rate(t_si)
+    );
     println!(
         "R_c -> WSI -> TSI -> SI:  {:.2} s = {:.1} Mpx/s (without bins and GMM); wet snow {:.1} %",
         t_rc + t_si,

@@ -95,10 +95,12 @@ pub fn classify_si(
     params.check()?;
     let wsi = wsi_model.apply(rc_db);
     let tsi = bins.tsi(&wsi)?;
-    let mut si = wsi.clone();
-    ndarray::Zip::from(&mut si.data)
-        .and(&tsi.data)
-        .for_each(|s, &t| *s *= t);
+    let zip = ndarray::Zip::from(&wsi.data).and(&tsi.data);
+    #[cfg(feature = "rayon")]
+    let si_data = zip.par_map_collect(|&w, &t| w * t);
+    #[cfg(not(feature = "rayon"))]
+    let si_data = zip.map_collect(|&w, &t| w * t);
+    let si = Raster::new(si_data, wsi.grid.clone())?;
     let threshold = params.threshold(wsi_model);
     let mask = threshold_mask(&si, |v| v > threshold);
     Ok(WetSnowMap {
@@ -110,8 +112,8 @@ pub fn classify_si(
     })
 }
 
-fn threshold_mask(r: &Raster<f64>, wet: impl Fn(f64) -> bool) -> Raster<u8> {
-    r.map(|&v| {
+fn threshold_mask(r: &Raster<f64>, wet: impl Fn(f64) -> bool + Sync + Send) -> Raster<u8> {
+    let f = |&v: &f64| {
         if v.is_nan() {
             class::NO_DATA
         } else if wet(v) {
@@ -119,8 +121,16 @@ fn threshold_mask(r: &Raster<f64>, wet: impl Fn(f64) -> bool) -> Raster<u8> {
         } else {
             class::NO_SNOW
         }
-    })
-    .with_nodata(Some(f64::from(class::NO_DATA)))
+    };
+    #[cfg(feature = "rayon")]
+    let data = ndarray::Zip::from(&r.data).par_map_collect(f);
+    #[cfg(not(feature = "rayon"))]
+    let data = r.data.map(f);
+    Raster {
+        data,
+        grid: r.grid.clone(),
+        nodata: Some(f64::from(class::NO_DATA)),
+    }
 }
 
 /// Parameters of the fixed-threshold baseline.

@@ -296,7 +296,11 @@ fn chunk_step(xs: &[f64], logw: [f64; 2], means: [f64; 2], prec: [f64; 2]) -> Pa
         let e = (lo - hi).exp();
         let lse = hi + e.ln_1p();
         let inv = 1.0 / (1.0 + e);
-        let (r0, r1) = if a >= b { (inv, e * inv) } else { (e * inv, inv) };
+        let (r0, r1) = if a >= b {
+            (inv, e * inv)
+        } else {
+            (e * inv, inv)
+        };
         p.loglik += lse;
         p.nk[0] += r0;
         p.nk[1] += r1;

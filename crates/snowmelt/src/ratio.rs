@@ -218,16 +218,6 @@ pub fn geometry_mask_from_terrain(
     Ok(Raster::new(data, slope_deg.grid.clone())?.with_nodata(Some(255.0)))
 }
 
-fn masked(m: &Option<Raster<u8>>, r: usize, c: usize) -> bool {
-    match m {
-        None => false,
-        Some(m) => {
-            let v = m.data[[r, c]];
-            v != 0 && m.nodata != Some(f64::from(v))
-        }
-    }
-}
-
 /// Composite backscatter ratio R_c (dB) of a scene against its reference
 /// (eqs. 3.1–3.3), both as linear γ⁰.
 ///
@@ -260,40 +250,49 @@ pub fn composite_ratio(
             ensure_grid(name, m, grid)?;
         }
     }
-    let row = |r: usize, mut out: ndarray::ArrayViewMut1<'_, f64>| {
-        for (c, o) in out.iter_mut().enumerate() {
-            let t = lia_deg.data[[r, c]];
-            let (a, b, ra, rb) = (
-                vv.data[[r, c]],
-                vh.data[[r, c]],
-                rvv.data[[r, c]],
-                rvh.data[[r, c]],
-            );
-            let ok = t.is_finite()
-                && (0.0..90.0).contains(&t)
-                && a > 0.0
-                && b > 0.0
-                && ra > 0.0
-                && rb > 0.0
-                && a.is_finite()
-                && b.is_finite()
-                && ra.is_finite()
-                && rb.is_finite()
-                && !masked(&masks.geometry, r, c)
-                && !masked(&masks.forest, r, c)
-                && !masked(&masks.water, r, c);
-            *o = if ok {
-                let w = params.vh_weight(t);
-                let r_vv = 10.0 * (a / ra).log10();
-                let r_vh = 10.0 * (b / rb).log10();
-                w * r_vh + (1.0 - w) * r_vv
-            } else {
-                f64::NAN
-            };
+    // One pass over the five float layers, then the masks.
+    let w_of = |t: f64| params.vh_weight(t);
+    let pixel = |&a: &f64, &b: &f64, &ra: &f64, &rb: &f64, &t: &f64| -> f64 {
+        // Written so that NaN fails every comparison.
+        let ok = (0.0..90.0).contains(&t)
+            && a > 0.0
+            && b > 0.0
+            && ra > 0.0
+            && rb > 0.0
+            && a < f64::INFINITY
+            && b < f64::INFINITY
+            && ra < f64::INFINITY
+            && rb < f64::INFINITY;
+        if ok {
+            let w = w_of(t);
+            w * 10.0 * (b / rb).log10() + (1.0 - w) * 10.0 * (a / ra).log10()
+        } else {
+            f64::NAN
         }
     };
-    let mut out = Raster::filled(grid.clone(), f64::NAN);
-    crate::for_each_row(&mut out.data, row);
+    let zip = ndarray::Zip::from(&vv.data)
+        .and(&vh.data)
+        .and(&rvv.data)
+        .and(&rvh.data)
+        .and(&lia_deg.data);
+    #[cfg(feature = "rayon")]
+    let data = zip.par_map_collect(pixel);
+    #[cfg(not(feature = "rayon"))]
+    let data = zip.map_collect(pixel);
+    let mut out = Raster::new(data, grid.clone())?;
+    for m in [&masks.geometry, &masks.forest, &masks.water]
+        .into_iter()
+        .flatten()
+    {
+        let nd = m.nodata;
+        ndarray::Zip::from(&mut out.data)
+            .and(&m.data)
+            .for_each(|o, &v| {
+                if v != 0 && nd != Some(f64::from(v)) {
+                    *o = f64::NAN;
+                }
+            });
+    }
     Ok(out)
 }
 

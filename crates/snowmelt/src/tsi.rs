@@ -57,7 +57,8 @@ impl TopoBinParams {
                 reason: format!("must be > 0, got {}", self.elevation_step_m),
             });
         }
-        if self.slope_edges_deg.iter().any(|e| !e.is_finite())
+        if self.slope_edges_deg.len() > 254
+            || self.slope_edges_deg.iter().any(|e| !e.is_finite())
             || self.slope_edges_deg.windows(2).any(|w| w[0] >= w[1])
         {
             return Err(SnowError::InvalidParameter {
@@ -122,46 +123,71 @@ impl TopoBins {
                 reason: "more than 2³² − 1 pixels; split the basin".into(),
             });
         }
-        let n_sectors = (360.0 / params.aspect_step_deg).ceil() as u16;
-        let key_of = |z: f64, s: f64, a: f64| -> Option<BinKey> {
-            if !(z.is_finite() && s.is_finite()) {
-                return None;
-            }
-            let slope_class = params.slope_edges_deg.iter().filter(|e| s >= **e).count() as u8;
-            let aspect_sector = if a.is_finite() {
-                let a = a.rem_euclid(360.0);
-                Some(((a / params.aspect_step_deg).floor() as u16).min(n_sectors - 1))
-            } else {
-                None
-            };
-            Some(BinKey {
-                elevation_band: (z / params.elevation_step_m).floor() as i64,
-                slope_class,
-                aspect_sector,
-            })
+        let n_sectors = (360.0 / params.aspect_step_deg).ceil() as usize;
+        let n_aspect = n_sectors + 1; // last code: flat (aspect NaN)
+        let n_slope = params.slope_edges_deg.len() + 1;
+        let Some((zmin, zmax)) = sar_core::stats::min_max(dem_m.data.iter().copied()) else {
+            return Err(SnowError::NoValidData(
+                "the DEM has no finite elevation".into(),
+            ));
         };
-        let mut keys: Vec<BinKey> = ndarray::Zip::from(&dem_m.data)
-            .and(&slope_deg.data)
-            .and(&aspect_deg.data)
-            .fold(Vec::new(), |mut v, &z, &s, &a| {
-                if let Some(k) = key_of(z, s, a) {
-                    v.push(k);
-                }
-                v
+        let band0 = (zmin / params.elevation_step_m).floor() as i64;
+        let n_bands = ((zmax / params.elevation_step_m).floor() as i64 - band0 + 1) as usize;
+        let n_codes = n_bands * n_slope * n_aspect;
+        if n_codes >= NO_BIN as usize {
+            return Err(SnowError::InvalidParameter {
+                name: "elevation_step_m",
+                reason: format!("{n_codes} possible bins; use larger bins"),
             });
-        keys.sort_unstable();
-        keys.dedup();
+        }
+        // Dense code of every pixel: (band · n_slope + slope class) · n_aspect + sector.
+        let code_of = |z: f64, s: f64, a: f64| -> u32 {
+            if !(z.is_finite() && s.is_finite()) {
+                return NO_BIN;
+            }
+            let slope_class = params.slope_edges_deg.iter().filter(|e| s >= **e).count();
+            let sector = if a.is_finite() {
+                (((a.rem_euclid(360.0)) / params.aspect_step_deg).floor() as usize)
+                    .min(n_sectors - 1)
+            } else {
+                n_sectors
+            };
+            let band = ((z / params.elevation_step_m).floor() as i64 - band0) as usize;
+            ((band * n_slope + slope_class) * n_aspect + sector) as u32
+        };
         let mut bin = Array2::from_elem(dem_m.shape(), NO_BIN);
         ndarray::Zip::from(&mut bin)
             .and(&dem_m.data)
             .and(&slope_deg.data)
             .and(&aspect_deg.data)
-            .for_each(|b, &z, &s, &a| {
-                if let Some(k) = key_of(z, s, a) {
-                    // keys is sorted and holds k.
-                    *b = keys.binary_search(&k).unwrap_or(0) as u32;
-                }
+            .for_each(|b, &z, &s, &a| *b = code_of(z, s, a));
+        // Keep the non-empty codes, renumbered densely in code order.
+        let mut used = vec![false; n_codes];
+        for &b in bin.iter() {
+            if b != NO_BIN {
+                used[b as usize] = true;
+            }
+        }
+        let mut remap = vec![NO_BIN; n_codes];
+        let mut keys = Vec::new();
+        for (code, _) in used.iter().enumerate().filter(|(_, u)| **u) {
+            remap[code] = keys.len() as u32;
+            let sector = code % n_aspect;
+            let slope_class = (code / n_aspect) % n_slope;
+            let band = code / (n_aspect * n_slope);
+            keys.push(BinKey {
+                elevation_band: band0 + band as i64,
+                slope_class: slope_class as u8,
+                aspect_sector: (sector < n_sectors).then_some(sector as u16),
             });
+        }
+        bin.mapv_inplace(|b| {
+            if b == NO_BIN {
+                NO_BIN
+            } else {
+                remap[b as usize]
+            }
+        });
         // Counting sort of the pixel indices by bin.
         let mut offsets = vec![0usize; keys.len() + 1];
         for &b in bin.iter() {
@@ -194,7 +220,7 @@ impl TopoBins {
         self.keys.len()
     }
 
-    /// Keys of the bins, sorted.
+    /// Keys of the bins, ordered by elevation band, slope class, aspect sector (flat last).
     pub fn keys(&self) -> &[BinKey] {
         &self.keys
     }

@@ -53,9 +53,13 @@ fn main() -> anyhow::Result<()> {
     let t = Instant::now();
     let neff_k = neff_hugonnet_approx(&coords, &ones, &fit.model, 1000, &mut rng)?;
     let t_neff_k = t.elapsed().as_secs_f64();
+    let sigma_grid = disk.mapv(|m| if m { 1.0 } else { f64::NAN });
+    let t = Instant::now();
+    let neff_grid = propagate_mean_error_grid(sigma_grid.view(), (px, px), &fit.model)?.n_eff;
+    let t_neff_grid = t.elapsed().as_secs_f64();
     let c = fit.model.components();
     println!(
-        "{{\"variogram_s\": {t_var}, \"fit_s\": {t_fit}, \"neff_exact_s\": {t_neff}, \"neff_k1000_s\": {t_neff_k}, \
+        "{{\"variogram_s\": {t_var}, \"fit_s\": {t_fit}, \"neff_exact_s\": {t_neff}, \"neff_k1000_s\": {t_neff_k}, \"neff_grid_s\": {t_neff_grid}, \"neff_grid\": {neff_grid}, \
          \"pairs\": {}, \"bins\": {}, \"area_pixels\": {}, \"neff_exact\": {neff}, \"neff_k1000\": {neff_k}, \
          \"ranges\": [{}, {}], \"psills\": [{}, {}]}}",
         emp.total_pairs(),

@@ -48,7 +48,7 @@ impl std::fmt::Debug for FieldGenerator {
     }
 }
 
-fn fast_size(n: usize) -> usize {
+pub(crate) fn fast_size(n: usize) -> usize {
     // smallest 2^a·3^b·5^c ≥ n
     let mut best = usize::MAX;
     let mut p2 = 1usize;
@@ -70,7 +70,7 @@ fn fast_size(n: usize) -> usize {
 }
 
 /// In-place 2-D DFT of a row-major `r × c` buffer.
-fn fft2(
+pub(crate) fn fft2(
     buf: &mut [Complex64],
     tmp: &mut [Complex64],
     r: usize,

@@ -102,7 +102,7 @@ pub use hetero::{
 pub use model::{ModelKind, VariogramComponent, VariogramModel};
 pub use propagate::{
     covariance_of_means, neff_exact, neff_hugonnet_approx, number_effective_samples,
-    pixel_coordinates, propagate_mean_error, MeanError, Propagation,
+    pixel_coordinates, propagate_mean_error, propagate_mean_error_grid, MeanError, Propagation,
 };
 pub use regional::{
     combine_measured_void, glacier_mass_balance, regional_budget, Density, Glacier,

@@ -56,8 +56,11 @@ fn parse_keys(t: &TiffFile, ifd: &Ifd) -> Result<Vec<(u16, KeyValue)>> {
             dir.len()
         )));
     }
-    let n = dir[3] as usize;
-    if dir.len() < 4 + 4 * n {
+    let n = usize::try_from(dir[3]).unwrap_or(usize::MAX);
+    if n.checked_mul(4)
+        .and_then(|k| k.checked_add(4))
+        .map_or(true, |k| dir.len() < k)
+    {
         return Err(t.corrupt(format!(
             "GeoKeyDirectory announces {n} keys but holds only {} values",
             dir.len()

@@ -56,7 +56,7 @@
 //! as they are, with `GDAL_NODATA` if `nodata` is set.
 //!
 //! The CRS is written as `ProjectedCSTypeGeoKey` or `GeographicTypeGeoKey`
-//! (EPSG code), north-up grids with ModelPixelScale + ModelTiepoint, rotated
+//! (EPSG code; a WKT next to an EPSG code is not written), north-up grids with ModelPixelScale + ModelTiepoint, rotated
 //! ones with ModelTransformation. *Limitation:* a CRS known only as WKT is
 //! written as user-defined with the WKT in `GTCitationGeoKey`; sar-core reads
 //! it back, but GDAL does not rebuild the CRS from it.
