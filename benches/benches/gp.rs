@@ -24,13 +24,20 @@ fn data(n: usize, seed: u64) -> (Array2<f64>, Array1<f64>) {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let x = Array2::from_shape_fn((n, 6), |_| rng.gen_range(-1.7..1.7));
     let y = Array1::from_shape_fn(n, |i| {
-        (1.3 * x[[i, 0]]).sin() + 0.5 * (x[[i, 4]] * x[[i, 5]]).cos() + 0.1 * rng.gen_range(-1.0..1.0)
+        (1.3_f64 * x[[i, 0]]).sin()
+            + 0.5 * (x[[i, 4]] * x[[i, 5]]).cos()
+            + 0.1 * rng.gen_range(-1.0..1.0)
     });
     (x, y)
 }
 
 fn kernel() -> SumKernel {
-    SumKernel::rbf_plus_matern32(0.6, &[1.0, 1.5, 2.0, 2.0, 0.8, 0.8], 0.3, &[0.5, 1.0, 1.5, 1.5, 0.4, 0.4])
+    SumKernel::rbf_plus_matern32(
+        0.6,
+        &[1.0, 1.5, 2.0, 2.0, 0.8, 0.8],
+        0.3,
+        &[0.5, 1.0, 1.5, 1.5, 0.4, 0.4],
+    )
 }
 
 fn bench_gp(c: &mut Criterion) {
@@ -38,13 +45,18 @@ fn bench_gp(c: &mut Criterion) {
     g.sample_size(10);
     for &n in &[1_000usize, 3_000] {
         let (x, y) = data(n, 1);
-        g.bench_with_input(BenchmarkId::new("kernel_cholesky_gradient", n), &n, |b, _| {
-            b.iter(|| {
-                let gp = ExactGp::fit(kernel(), 0.05, x.view(), y.view(), JitterPolicy::default())
-                    .expect("SPD");
-                gp.nlml_gradient()
-            })
-        });
+        g.bench_with_input(
+            BenchmarkId::new("kernel_cholesky_gradient", n),
+            &n,
+            |b, _| {
+                b.iter(|| {
+                    let gp =
+                        ExactGp::fit(kernel(), 0.05, x.view(), y.view(), JitterPolicy::default())
+                            .expect("SPD");
+                    gp.nlml_gradient()
+                })
+            },
+        );
         let mut k = kernel_matrix(&kernel(), x.view());
         for i in 0..n {
             k[[i, i]] += 0.05;
@@ -63,15 +75,20 @@ fn bench_gp(c: &mut Criterion) {
     g.sample_size(10);
     let (x, y) = data(1_000, 2);
     let (xs, _) = data(10_000, 3);
-    let gp = ExactGp::fit(kernel(), 0.05, x.view(), y.view(), JitterPolicy::default()).expect("SPD");
-    g.bench_with_input(BenchmarkId::new("exact_n1000_mean_std", 10_000), &10_000, |b, _| {
-        b.iter(|| gp.predict(xs.view()))
-    });
+    let gp =
+        ExactGp::fit(kernel(), 0.05, x.view(), y.view(), JitterPolicy::default()).expect("SPD");
+    g.bench_with_input(
+        BenchmarkId::new("exact_n1000_mean_std", 10_000),
+        &10_000,
+        |b, _| b.iter(|| gp.predict(xs.view())),
+    );
     let (x, y) = data(30_000, 4);
     let nn = NearestNeighbourGp::new(kernel(), 0.05, x.view(), y.view(), 64);
-    g.bench_with_input(BenchmarkId::new("nearest_neighbour_n30000_m64", 10_000), &10_000, |b, _| {
-        b.iter(|| nn.predict(xs.view()))
-    });
+    g.bench_with_input(
+        BenchmarkId::new("nearest_neighbour_n30000_m64", 10_000),
+        &10_000,
+        |b, _| b.iter(|| nn.predict(xs.view())),
+    );
     g.finish();
 }
 

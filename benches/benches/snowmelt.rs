@@ -54,15 +54,25 @@ fn bench_chain(c: &mut Criterion) {
     };
     let gmm = fit_gmm(&mixture(100_000), &GmmParams::new()).expect("fit");
     let wsi = Wsi::from_gmm(&gmm, &WsiParams::new()).expect("separated");
-    let bins = TopoBins::new(&TopoBinParams::new(), &basin.dem, &basin.slope, &basin.aspect)
-        .expect("bins");
+    let bins = TopoBins::new(
+        &TopoBinParams::new(),
+        &basin.dem,
+        &basin.slope,
+        &basin.aspect,
+    )
+    .expect("bins");
     let size = format!("{n}x{n}");
     let mut group = c.benchmark_group("snowmelt_chain");
     group.sample_size(10);
     group.bench_function(BenchmarkId::new("topo_bins", &size), |b| {
         b.iter(|| {
-            TopoBins::new(&TopoBinParams::new(), &basin.dem, &basin.slope, &basin.aspect)
-                .expect("bins")
+            TopoBins::new(
+                &TopoBinParams::new(),
+                &basin.dem,
+                &basin.slope,
+                &basin.aspect,
+            )
+            .expect("bins")
         })
     });
     group.bench_function(BenchmarkId::new("rc_wsi_tsi_si", &size), |b| {

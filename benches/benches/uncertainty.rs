@@ -65,6 +65,25 @@ fn bench(c: &mut Criterion) {
             b.iter(|| neff_hugonnet_approx(co, &ones, &model, 1000, &mut rng).expect("neff"))
         },
     );
+    let sigma_grid = disk.mapv(|m| if m { 1.0 } else { f64::NAN });
+    g.bench_with_input(
+        BenchmarkId::new("neff_exact_fft_grid", format!("{} px", coords.len())),
+        &sigma_grid,
+        |b, s| b.iter(|| propagate_mean_error_grid(s.view(), (PX, PX), &model).expect("neff")),
+    );
+    let big = Array2::from_shape_fn((1200, 1200), |(r, c)| {
+        let (dr, dc) = (r as i64 - 600, c as i64 - 600);
+        if dr * dr + dc * dc <= 560 * 560 {
+            1.0
+        } else {
+            f64::NAN
+        }
+    });
+    g.bench_with_input(
+        BenchmarkId::new("neff_exact_fft_grid", "985k px disk"),
+        &big,
+        |b, s| b.iter(|| propagate_mean_error_grid(s.view(), (PX, PX), &model).expect("neff")),
+    );
     g.bench_function(
         BenchmarkId::new("pipeline_variogram_fit_neff", format!("{n}x{n}")),
         |b| {

@@ -40,7 +40,8 @@ for t, r, shift in [(24, 8, (3, -5)), (16, 6, (-2, 4))]:
     cases.append({
         "template_px": t,
         "search_radius_px": r,
-        "true_lag_yx": [int(dy), int(dx)],
+        # the template is the window content at lag (−dy, −dx) from the centre
+        "true_lag_yx": [int(-dy), int(-dx)],
         "template": [float(v) for v in template.ravel()],
         "window": [float(v) for v in window.ravel()],
         "opencv_surface": [float(v) for v in res.ravel()],

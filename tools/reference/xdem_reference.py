@@ -2,9 +2,10 @@
 """Reference values from xdem 0.2.3 (scikit-gstat 1.0.26) for the `uncertainty` crate.
 
 Run:  /work/pyenv/bin/python tools/reference/xdem_reference.py
-Writes crates/uncertainty/tests/data/xdem/{dh,slope}.bin (f64 LE, row-major),
-stable.bin (u8), pairs.bin (u32 LE flat-index pairs) and expected.json, read by
-crates/uncertainty/tests/xdem_reference.rs.
+Writes crates/uncertainty/tests/data/xdem/{dh,slope}.tif (float64 GeoTIFF, 30 m
+UTM 43N, NaN no-data), stable.tif (uint8), pairs.bin (u32 LE flat-index pairs)
+and expected.json, read by crates/uncertainty/tests/xdem_reference.rs (through
+sar_core::geotiff::read_f64).
 
 Inputs are synthetic: a 128x128 raster (30 m pixels) whose standardised error
 is a Gaussian random field (numpy circulant embedding) with a Gaussian
@@ -21,7 +22,9 @@ import os
 import warnings
 
 import numpy as np
+import rasterio
 import skgstat
+from rasterio.transform import from_origin
 import xdem.spatialstats as ss
 
 warnings.filterwarnings("ignore")
@@ -54,9 +57,16 @@ stable = np.ones((N, N), dtype=bool)
 stable[50:80, 20:60] = False  # glacier
 dh[rng.integers(0, N, 40), rng.integers(0, N, 40)] = np.nan  # no-data
 
-dh.astype("<f8").tofile(os.path.join(OUT, "dh.bin"))
-slope.astype("<f8").tofile(os.path.join(OUT, "slope.bin"))
-stable.astype("u1").tofile(os.path.join(OUT, "stable.bin"))
+def write_tif(name, arr, dtype, nodata=None):
+    profile = dict(driver="GTiff", width=N, height=N, count=1, dtype=dtype, crs="EPSG:32643",
+                   transform=from_origin(500000.0, 4000000.0, PX, PX), compress="deflate", nodata=nodata)
+    with rasterio.open(os.path.join(OUT, name), "w", **profile) as dst:
+        dst.write(arr.astype(dtype), 1)
+
+
+write_tif("dh.tif", dh, "float64", nodata=np.nan)
+write_tif("slope.tif", slope, "float64")
+write_tif("stable.tif", stable, "uint8")
 exp = {"rows": N, "cols": N, "pixel_size_m": PX}
 
 # 1. stable-terrain statistics

@@ -33,6 +33,13 @@ pub struct Args {
     pub out: PathBuf,
 }
 
+/// The band × date extent table as an image: highest band on top, dates left
+/// to right, each cell enlarged to 4 × 12 pixels so that short series stay legible.
+pub fn heatmap(wse: &ndarray::Array2<f64>) -> ndarray::Array2<f64> {
+    let (nb, nd) = wse.dim();
+    ndarray::Array2::from_shape_fn((nb * 4, nd * 12), |(r, c)| wse[[nb - 1 - r / 4, c / 12]])
+}
+
 /// Run `cryosar snowstats`.
 pub fn run(args: &Args) -> anyhow::Result<()> {
     anyhow::ensure!(
@@ -76,8 +83,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     }
     csv.push('\n');
     crate::util::write_text_atomic(&args.out.join("extent.csv"), &csv)?;
-    // Heat map: highest band on top, dates left to right.
-    let flipped = table.wse.slice(ndarray::s![..;-1, ..]).to_owned();
+    let flipped = heatmap(&table.wse);
     write_png_colormap(
         &args.out.join("extent_heatmap.png"),
         flipped.view(),

@@ -48,7 +48,9 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let mask = geotiff::read_f64(&args.mask, 0)
         .with_context(|| format!("cannot read {}", args.mask.display()))?
         .map(|v| u8::from(v.is_finite() && *v != 0.0));
-    let params = GpVoidFill::new().seed(args.seed).max_epochs(args.max_epochs);
+    let params = GpVoidFill::new()
+        .seed(args.seed)
+        .max_epochs(args.max_epochs);
     let f = fill_glacier(&params, &dhdt, &dem, &mask)?;
     geotiff::write_f64(&args.filled, &f.filled)?;
     if let Some(p) = &args.std {
@@ -84,13 +86,34 @@ pub fn demo_part(out: &Path, report: &mut String) -> anyhow::Result<()> {
     let g = glacier(&p, &mut rng);
     // shortened Adam schedule (lr 0.03, 400 epochs) to keep the demo fast
     let params = GpVoidFill::new().learning_rate(0.03).max_epochs(400);
-    let f = fill_glacier_with_terrain(&params, &g.observed, &g.dem, &g.slope_deg, &g.aspect_deg, &g.mask)?;
+    let f = fill_glacier_with_terrain(
+        &params,
+        &g.observed,
+        &g.dem,
+        &g.slope_deg,
+        &g.aspect_deg,
+        &g.mask,
+    )?;
     let hyp = hypsometric_fill(&g.observed, &g.dem, &g.mask, 50.0)?;
     geotiff::write_f64(out.join("voidfill_observed.tif"), &g.observed)?;
     geotiff::write_f64(out.join("voidfill_filled.tif"), &f.filled)?;
     geotiff::write_f64(out.join("voidfill_std.tif"), &f.std)?;
-    write_png_colormap(&out.join("voidfill_filled.png"), f.filled.data.view(), -3.0, 1.0, Colormap::RdBu, "dh/dt (m/yr)")?;
-    write_png_colormap(&out.join("voidfill_std.png"), f.std.data.view(), 0.0, 0.4, Colormap::Magma, "GP std (m/yr)")?;
+    write_png_colormap(
+        &out.join("voidfill_filled.png"),
+        f.filled.data.view(),
+        -3.0,
+        1.0,
+        Colormap::RdBu,
+        "dh/dt (m/yr)",
+    )?;
+    write_png_colormap(
+        &out.join("voidfill_std.png"),
+        f.std.data.view(),
+        0.0,
+        0.4,
+        Colormap::Magma,
+        "GP std (m/yr)",
+    )?;
     let (mut se_gp, mut se_h, mut cover, mut n) = (0.0, 0.0, 0usize, 0usize);
     for (((v, fg), s), (fh, t)) in g
         .voids
@@ -128,7 +151,11 @@ pub fn demo_part(out: &Path, report: &mut String) -> anyhow::Result<()> {
         100.0 * cover as f64 / n as f64
     )?;
     if let Some(vm) = f.void_mean {
-        writeln!(report, "void mean {:.3} ± {:.3} m/yr (eq. 4.13)\n", vm.mean, vm.std_error)?;
+        writeln!(
+            report,
+            "void mean {:.3} ± {:.3} m/yr (eq. 4.13)\n",
+            vm.mean, vm.std_error
+        )?;
     }
     Ok(())
 }

@@ -421,7 +421,7 @@ pub fn demo_part(out: &Path, report: &mut String) -> anyhow::Result<()> {
             .map(|(a, b)| (a - b).abs()),
     )
     .unwrap_or(f64::NAN);
-    let flipped = ext_si.wse.slice(ndarray::s![..;-1, ..]).to_owned();
+    let flipped = crate::cmd_snowstats::heatmap(&ext_si.wse);
     write_png_colormap(
         &dir.join("extent_heatmap.png"),
         flipped.view(),

@@ -25,7 +25,9 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     writeln!(report, "cryosar demo report\n===================\n")?;
     crate::cmd_terrain::demo_part(&args.out, &mut report)?;
     crate::cmd_wetsnow::demo_part(&args.out, &mut report)?;
+    crate::cmd_voidfill::demo_part(&args.out, &mut report)?;
     // @demo (one `crate::cmd_<name>::demo_part(&args.out, &mut report)?;` line per part)
+    crate::cmd_velocity::demo_part(&args.out, &mut report)?;
     let path = args.out.join("report.txt");
     crate::util::write_text_atomic(&path, &report)?;
     print!("{report}");

@@ -11,6 +11,8 @@ use clap::{Parser, Subcommand};
 mod demo;
 mod util;
 // @modules (one `mod cmd_<name>;` line per subcommand module)
+mod cmd_voidfill;
+mod cmd_velocity;
 mod cmd_snowstats;
 mod cmd_wetsnow;
 mod cmd_info;
@@ -36,7 +38,11 @@ enum Command {
     Wetsnow(cmd_wetsnow::Args),
     /// Wet-snow extent per elevation band and date, and melting duration per year, from a series of masks.
     Snowstats(cmd_snowstats::Args),
+    /// Fill the voids of a glacier dh/dt map with a Gaussian process (mean, std, void-mean error).
+    Voidfill(cmd_voidfill::Args),
     // @subcommands (one variant per subcommand)
+    /// Glacier surface velocity from an intensity time series by NCC stacking.
+    Velocity(cmd_velocity::Args),
 }
 
 fn main() -> ExitCode {
@@ -47,7 +53,9 @@ fn main() -> ExitCode {
         Command::Demo(a) => demo::run(a),
         Command::Wetsnow(a) => cmd_wetsnow::run(a),
         Command::Snowstats(a) => cmd_snowstats::run(a),
+        Command::Voidfill(a) => cmd_voidfill::run(a),
         // @dispatch (one arm per subcommand)
+        Command::Velocity(a) => cmd_velocity::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

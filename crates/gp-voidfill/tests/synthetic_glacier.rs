@@ -10,8 +10,8 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 #[test]
 fn gp_fills_voids_within_noise_and_beats_hypsometric() {
     let p = SyntheticGlacierParams {
-        rows: 26,
-        cols: 46,
+        rows: 22,
+        cols: 40,
         ..Default::default()
     };
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(42);

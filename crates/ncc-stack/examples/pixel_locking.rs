@@ -18,7 +18,12 @@ use ncc_stack::{Pair, PairSet, SearchRadius, TrackParams};
 use rand::SeedableRng;
 use sar_core::Grid;
 
-fn run(images: &[ndarray::Array2<f64>], oversample: bool, truth: f64, method: ncc_stack::SubpixelMethod) -> (f64, f64) {
+fn run(
+    images: &[ndarray::Array2<f64>],
+    oversample: bool,
+    truth: f64,
+    method: ncc_stack::SubpixelMethod,
+) -> (f64, f64) {
     let pre: Vec<_> = images
         .iter()
         .map(|i| preprocess(i.view(), &PreprocessParams::new()).expect("preprocess"))
@@ -27,7 +32,10 @@ fn run(images: &[ndarray::Array2<f64>], oversample: bool, truth: f64, method: nc
     let (rows, cols) = pre[0].dim();
     let grid = Grid::pixel(rows, cols);
     let pairs = PairSet {
-        pairs: vec![Pair { primary: 0, secondary: 1 }],
+        pairs: vec![Pair {
+            primary: 0,
+            secondary: 1,
+        }],
         interval_days: 1.0,
     };
     let scale = rows / 256; // 2 for complex-oversampled scenes
@@ -52,7 +60,10 @@ fn run(images: &[ndarray::Array2<f64>], oversample: bool, truth: f64, method: nc
 }
 
 fn main() {
-    for method in [ncc_stack::SubpixelMethod::GaussianFit, ncc_stack::SubpixelMethod::Parabolic] {
+    for method in [
+        ncc_stack::SubpixelMethod::GaussianFit,
+        ncc_stack::SubpixelMethod::Parabolic,
+    ] {
         println!("\nsub-pixel estimator: {method:?}");
         println!("| true shift (px) | plain bias | plain RMSE | int×2 bias | int×2 RMSE | cpx×2 bias | cpx×2 RMSE |");
         println!("|---|---|---|---|---|---|---|");
@@ -62,7 +73,10 @@ fn main() {
                 .coherence(0.95)
                 .bandwidth(1.0)
                 .texture_contrast(0.0)
-                .displacement(DisplacementField::Uniform { dx_px: shift, dy_px: shift });
+                .displacement(DisplacementField::Uniform {
+                    dx_px: shift,
+                    dy_px: shift,
+                });
             let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(100 + k);
             let s = generate(&p, &mut rng).expect("scene");
             let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(100 + k);
@@ -70,7 +84,9 @@ fn main() {
             let (b0, r0) = run(&s.intensity, false, shift, method);
             let (b1, r1) = run(&s.intensity, true, shift, method);
             let (b2, r2) = run(&s2.intensity, false, shift, method);
-            println!("| {shift:.1} | {b0:+.3} | {r0:.3} | {b1:+.3} | {r1:.3} | {b2:+.3} | {r2:.3} |");
+            println!(
+                "| {shift:.1} | {b0:+.3} | {r0:.3} | {b1:+.3} | {r1:.3} | {b2:+.3} | {r2:.3} |"
+            );
         }
     }
 }

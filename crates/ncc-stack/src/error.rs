@@ -11,7 +11,9 @@ pub enum NccError {
     #[error(transparent)]
     Sar(#[from] sar_core::SarError),
     /// Offset tracking needs at least two images.
-    #[error("need at least two images to form a pair, got {0}; pass two or more co-registered images")]
+    #[error(
+        "need at least two images to form a pair, got {0}; pass two or more co-registered images"
+    )]
     TooFewImages(usize),
     /// The number of dates differs from the number of images.
     #[error("got {images} images but {dates} dates; give exactly one acquisition date per image")]
@@ -33,9 +35,6 @@ pub enum NccError {
         /// The date of the image before it.
         previous: String,
     },
-    /// A date string could not be parsed.
-    #[error("cannot parse date `{0}`; use YYYY-MM-DD")]
-    BadDate(String),
     /// The pairs of one stack do not share one time interval.
     #[error("pair {pair} spans {found_days} days but the stack interval is {expected_days} days (tolerance {tolerance_days} days); stack only pairs with equal intervals")]
     UnequalIntervals {

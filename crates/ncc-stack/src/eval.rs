@@ -146,10 +146,13 @@ pub fn residual_ratio(
         });
     }
     let mut n = 0usize;
-    for ((idx, &s), (&x, &y)) in stable
-        .indexed_iter()
-        .zip(field.offset_x_px.data.iter().zip(field.offset_y_px.data.iter()))
-    {
+    for ((idx, &s), (&x, &y)) in stable.indexed_iter().zip(
+        field
+            .offset_x_px
+            .data
+            .iter()
+            .zip(field.offset_y_px.data.iter()),
+    ) {
         let counted = valid.as_ref().map_or(true, |m| m[idx]);
         if s && counted && (x.abs() > threshold_px || y.abs() > threshold_px) {
             n += 1;
@@ -280,7 +283,10 @@ pub fn stack_size_study<R: Rng + ?Sized>(
     study.check()?;
     let engine = Engine::new(images, grid, pairs, params)?;
     let shape = engine.out_shape();
-    for (dim, what) in [(region.dim(), "region mask"), (stable.dim(), "stable-ground mask")] {
+    for (dim, what) in [
+        (region.dim(), "region mask"),
+        (stable.dim(), "stable-ground mask"),
+    ] {
         if dim != shape {
             return Err(sar_core::SarError::ShapeMismatch {
                 what: what.into(),
@@ -324,34 +330,35 @@ pub fn stack_size_study<R: Rng + ?Sized>(
     let filter = study.filter;
     let thr = study.residual_threshold_px;
     let t_days = engine.interval_days;
-    let per_cell: Vec<Vec<(bool, bool)>> = for_each_cell(&engine, params_parallel(params), None, |e, i, j, st| {
-        let Some((r0, c0)) = e.template_origin(i, j) else {
-            return vec![(false, false); combos.len()];
-        };
-        if !region[[i, j]] && !stable[[i, j]] {
-            return vec![(false, false); combos.len()];
-        }
-        e.pair_surfaces(r0, c0, st);
-        combos
-            .iter()
-            .map(|c| {
-                let (n, _) = e.average(st, c.iter().copied());
-                if n == 0 {
-                    return (false, false);
-                }
-                match e.peak_of_avg(st) {
-                    Some(p) => {
-                        let (east, north) = e.to_map(i, p.offset_x_px, p.offset_y_px);
-                        let speed = east.hypot(north) / t_days;
-                        let ok = filter.passes(p.snr_db, speed);
-                        let resid = p.offset_x_px.abs() > thr || p.offset_y_px.abs() > thr;
-                        (ok, resid)
+    let per_cell: Vec<Vec<(bool, bool)>> =
+        for_each_cell(&engine, params_parallel(params), None, |e, i, j, st| {
+            let Some((r0, c0)) = e.template_origin(i, j) else {
+                return vec![(false, false); combos.len()];
+            };
+            if !region[[i, j]] && !stable[[i, j]] {
+                return vec![(false, false); combos.len()];
+            }
+            e.pair_surfaces(r0, c0, st);
+            combos
+                .iter()
+                .map(|c| {
+                    let (n, _) = e.average(st, c.iter().copied());
+                    if n == 0 {
+                        return (false, false);
                     }
-                    None => (false, false),
-                }
-            })
-            .collect()
-    });
+                    match e.peak_of_avg(st) {
+                        Some(p) => {
+                            let (east, north) = e.to_map(i, p.offset_x_px, p.offset_y_px);
+                            let speed = east.hypot(north) / t_days;
+                            let ok = filter.passes(p.snr_db, speed);
+                            let resid = p.offset_x_px.abs() > thr || p.offset_y_px.abs() > thr;
+                            (ok, resid)
+                        }
+                        None => (false, false),
+                    }
+                })
+                .collect()
+        });
     let (_, nc) = shape;
     let mut rows = Vec::with_capacity(kk);
     for (k, start, count) in sizes {
@@ -372,8 +379,13 @@ pub fn stack_size_study<R: Rng + ?Sized>(
             res.push(resid as f64 / n_stable as f64);
         }
         let stats = |v: &[f64]| {
-            let (mn, mx) = sar_core::stats::min_max(v.iter().copied()).unwrap_or((f64::NAN, f64::NAN));
-            (sar_core::stats::mean(v.iter().copied()).unwrap_or(f64::NAN), mn, mx)
+            let (mn, mx) =
+                sar_core::stats::min_max(v.iter().copied()).unwrap_or((f64::NAN, f64::NAN));
+            (
+                sar_core::stats::mean(v.iter().copied()).unwrap_or(f64::NAN),
+                mn,
+                mx,
+            )
         };
         let (cm, cmin, cmax) = stats(&cov);
         let (rm, rmin, rmax) = stats(&res);

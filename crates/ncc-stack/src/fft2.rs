@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use num_complex::Complex64;
 use ndarray::{Array2, Axis};
+use num_complex::Complex64;
 use rustfft::{Fft, FftPlanner};
 
 /// Planned forward and inverse 2-D FFTs of an `n × n` array.
@@ -122,7 +122,12 @@ pub(crate) fn unpack_two_real(
 }
 
 /// Rectangular FFT helpers (scene generation, oversampling).
-pub(crate) fn fft_axis(data: &mut Array2<Complex64>, axis: usize, inverse: bool, planner: &mut FftPlanner<f64>) {
+pub(crate) fn fft_axis(
+    data: &mut Array2<Complex64>,
+    axis: usize,
+    inverse: bool,
+    planner: &mut FftPlanner<f64>,
+) {
     let n = data.len_of(Axis(axis));
     let fft = if inverse {
         planner.plan_fft_inverse(n)
@@ -142,7 +147,11 @@ pub(crate) fn fft_axis(data: &mut Array2<Complex64>, axis: usize, inverse: bool,
     }
 }
 
-pub(crate) fn fft2_rect(data: &mut Array2<Complex64>, inverse: bool, planner: &mut FftPlanner<f64>) {
+pub(crate) fn fft2_rect(
+    data: &mut Array2<Complex64>,
+    inverse: bool,
+    planner: &mut FftPlanner<f64>,
+) {
     fft_axis(data, 1, inverse, planner);
     fft_axis(data, 0, inverse, planner);
     if inverse {
@@ -172,7 +181,11 @@ mod tests {
         let a: Vec<f64> = (0..n * n).map(|i| ((i * 7 % 11) as f64) - 5.0).collect();
         let b: Vec<f64> = (0..n * n).map(|i| ((i * 3 % 5) as f64) * 0.5).collect();
         let f = Fft2::new(n);
-        let mut buf: Vec<Complex64> = a.iter().zip(&b).map(|(&x, &y)| Complex64::new(x, y)).collect();
+        let mut buf: Vec<Complex64> = a
+            .iter()
+            .zip(&b)
+            .map(|(&x, &y)| Complex64::new(x, y))
+            .collect();
         let mut tmp = vec![Complex64::default(); n * n];
         let mut scr = vec![Complex64::default(); f.scratch_len()];
         f.forward(&mut buf, &mut tmp, &mut scr);
@@ -186,7 +199,8 @@ mod tests {
                 let mut sb = Complex64::default();
                 for r in 0..n {
                     for c in 0..n {
-                        let ph = -2.0 * std::f64::consts::PI * ((kr * r + kc * c) as f64) / n as f64;
+                        let ph =
+                            -2.0 * std::f64::consts::PI * ((kr * r + kc * c) as f64) / n as f64;
                         let e = Complex64::from_polar(1.0, ph);
                         sa += e * a[r * n + c];
                         sb += e * b[r * n + c];

@@ -1,6 +1,6 @@
 //! Acquisition time series and the pairs of a stack (eq. 2.4).
 
-use crate::date::Date;
+use sar_core::Date;
 use crate::error::{NccError, Result};
 
 /// One image pair: indices into the flat list of images (primary first,
@@ -160,18 +160,30 @@ mod tests {
         let s2 = days(&(0..7).map(|k| 500 + 12 * k).collect::<Vec<_>>());
         let set = form_pairs(&[s1, s2], 2, 0.5).unwrap();
         assert_eq!(set.pairs.len(), 11);
-        assert_eq!(set.pairs[6], Pair { primary: 8, secondary: 10 });
+        assert_eq!(
+            set.pairs[6],
+            Pair {
+                primary: 8,
+                secondary: 10
+            }
+        );
         assert_eq!(set.interval_days, 24.0);
     }
 
     #[test]
     fn bad_inputs_are_errors() {
-        assert!(matches!(form_pairs(&[days(&[1])], 1, 0.0), Err(NccError::TooFewImages(1))));
+        assert!(matches!(
+            form_pairs(&[days(&[1])], 1, 0.0),
+            Err(NccError::TooFewImages(1))
+        ));
         assert!(matches!(
             form_pairs(&[days(&[1, 5, 3])], 1, 0.0),
             Err(NccError::DatesOutOfOrder { index: 2, .. })
         ));
-        assert!(matches!(form_pairs(&[days(&[1, 5])], 3, 0.0), Err(NccError::NoPairs { .. })));
+        assert!(matches!(
+            form_pairs(&[days(&[1, 5])], 3, 0.0),
+            Err(NccError::NoPairs { .. })
+        ));
         assert!(matches!(
             form_pairs(&[days(&[0, 11, 23])], 1, 0.5),
             Err(NccError::UnequalIntervals { pair: 1, .. })
@@ -179,11 +191,25 @@ mod tests {
         assert!(form_pairs(&[days(&[0, 11, 23])], 1, 1.0).is_ok());
         let d = days(&[0, 10, 20]);
         assert!(matches!(
-            check_pairs(&[Pair { primary: 1, secondary: 0 }], &d, 0.0),
+            check_pairs(
+                &[Pair {
+                    primary: 1,
+                    secondary: 0
+                }],
+                &d,
+                0.0
+            ),
             Err(NccError::BadPair { .. })
         ));
         assert!(matches!(
-            check_pairs(&[Pair { primary: 0, secondary: 7 }], &d, 0.0),
+            check_pairs(
+                &[Pair {
+                    primary: 0,
+                    secondary: 7
+                }],
+                &d,
+                0.0
+            ),
             Err(NccError::BadPair { .. })
         ));
     }

@@ -298,8 +298,12 @@ fn gaussian_fit(
     let ny = (r1 - r0) * f + 1;
     let nx = (c1 - c0) * f + 1;
     let mut data = FitGrid {
-        xs: (0..nx).map(|ix| ix as f64 / f as f64 + c0 as f64 - pc as f64).collect(),
-        ys: (0..ny).map(|iy| iy as f64 / f as f64 + r0 as f64 - pr as f64).collect(),
+        xs: (0..nx)
+            .map(|ix| ix as f64 / f as f64 + c0 as f64 - pc as f64)
+            .collect(),
+        ys: (0..ny)
+            .map(|iy| iy as f64 / f as f64 + r0 as f64 - pr as f64)
+            .collect(),
         v: Vec::with_capacity(nx * ny),
         e: vec![0.0; nx * ny],
     };
@@ -315,7 +319,9 @@ fn gaussian_fit(
             let v01 = s[[r0 + ry, c0 + rx + 1]];
             let v10 = s[[r0 + ry + 1, c0 + rx]];
             let v11 = s[[r0 + ry + 1, c0 + rx + 1]];
-            data.v.push((1.0 - ty) * ((1.0 - tx) * v00 + tx * v01) + ty * ((1.0 - tx) * v10 + tx * v11));
+            data.v.push(
+                (1.0 - ty) * ((1.0 - tx) * v00 + tx * v01) + ty * ((1.0 - tx) * v10 + tx * v11),
+            );
         }
     }
     let sigma = params.fit_window as f64 / 4.0;
@@ -323,7 +329,15 @@ fn gaussian_fit(
     // internal parameters q = [A, x0, y0, ln P, ln R, κ, b] with
     // Q = 2·sqrt(P·R)·tanh κ, so that the quadratic form stays positive
     // definite (an unconstrained fit can fall into an inverted "bowl").
-    let q_init = [peak - ambient_mean, 0.0, 0.0, q0.ln(), q0.ln(), 0.0, ambient_mean];
+    let q_init = [
+        peak - ambient_mean,
+        0.0,
+        0.0,
+        q0.ln(),
+        q0.ln(),
+        0.0,
+        ambient_mean,
+    ];
     let fitted = levenberg_marquardt(&mut data, q_init, params.max_iterations).map(|q| to_pqr(&q));
     match fitted {
         Some(p) => {
@@ -360,7 +374,11 @@ impl FitGrid {
     fn fill_exp(&mut self, p: &[f64; 7]) {
         let nx = self.xs.len();
         let h = if nx > 1 { self.xs[1] - self.xs[0] } else { 0.0 };
-        let ex: Vec<f64> = self.xs.iter().map(|x| (-p[3] * (x - p[1]).powi(2)).exp()).collect();
+        let ex: Vec<f64> = self
+            .xs
+            .iter()
+            .map(|x| (-p[3] * (x - p[1]).powi(2)).exp())
+            .collect();
         let dx0 = self.xs[0] - p[1];
         for (j, y) in self.ys.iter().enumerate() {
             let dy = y - p[2];
@@ -392,10 +410,19 @@ impl FitGrid {
 /// Internal parameters `[A, x0, y0, ln P, ln R, κ, b]` → `[A, x0, y0, P, Q, R, b]`.
 fn to_pqr(q: &[f64; 7]) -> [f64; 7] {
     let (pp, rr) = (q[3].exp(), q[4].exp());
-    [q[0], q[1], q[2], pp, 2.0 * (pp * rr).sqrt() * q[5].tanh(), rr, q[6]]
+    [
+        q[0],
+        q[1],
+        q[2],
+        pp,
+        2.0 * (pp * rr).sqrt() * q[5].tanh(),
+        rr,
+        q[6],
+    ]
 }
 
 /// Solve the symmetric positive definite 7×7 system by Cholesky; `None` if not SPD.
+#[allow(clippy::needless_range_loop)]
 fn solve7(a: &[[f64; 7]; 7], b: &[f64; 7]) -> Option<[f64; 7]> {
     let mut l = [[0.0f64; 7]; 7];
     for i in 0..7 {
@@ -434,6 +461,7 @@ fn solve7(a: &[[f64; 7]; 7], b: &[f64; 7]) -> Option<[f64; 7]> {
 }
 
 /// Levenberg–Marquardt minimisation of eq. 2.6; `None` if it does not converge.
+#[allow(clippy::needless_range_loop)]
 fn levenberg_marquardt(data: &mut FitGrid, mut q: [f64; 7], max_iter: usize) -> Option<[f64; 7]> {
     let mut lambda = 1.0;
     let mut cost = data.cost(&to_pqr(&q));
@@ -540,11 +568,21 @@ mod tests {
     fn gaussian_fit_recovers_rotated_peak() {
         for &(x0, y0, th) in &[(0.3, -0.4, 0.5), (-2.45, 1.1, 1.2), (0.0, 0.0, 0.0)] {
             let s = gauss_surface(x0, y0, th);
-            let e = estimate_peak(s.view(), &PeakParams::new()).unwrap().unwrap();
+            let e = estimate_peak(s.view(), &PeakParams::new())
+                .unwrap()
+                .unwrap();
             assert!(e.fit_converged);
             // bilinear up-sampling of a sampled Gaussian biases by < 0.02 px
-            assert!((e.offset_x_px - x0).abs() < 0.02, "{} vs {x0}", e.offset_x_px);
-            assert!((e.offset_y_px - y0).abs() < 0.02, "{} vs {y0}", e.offset_y_px);
+            assert!(
+                (e.offset_x_px - x0).abs() < 0.02,
+                "{} vs {x0}",
+                e.offset_x_px
+            );
+            assert!(
+                (e.offset_y_px - y0).abs() < 0.02,
+                "{} vs {y0}",
+                e.offset_y_px
+            );
         }
     }
 
@@ -569,9 +607,12 @@ mod tests {
     #[test]
     fn snr_matches_definition() {
         // peak 1.0 at the centre, ambient ±0.1 everywhere outside the radius
-        let mut s = Array2::from_shape_fn((11, 11), |(r, c)| if (r + c) % 2 == 0 { 0.1 } else { -0.1 });
+        let mut s =
+            Array2::from_shape_fn((11, 11), |(r, c)| if (r + c) % 2 == 0 { 0.1 } else { -0.1 });
         s[[5, 5]] = 1.0;
-        let p = PeakParams::new().method(SubpixelMethod::Integer).snr_exclusion_radius_px(0.0);
+        let p = PeakParams::new()
+            .method(SubpixelMethod::Integer)
+            .snr_exclusion_radius_px(0.0);
         let e = estimate_peak(s.view(), &p).unwrap().unwrap();
         assert!((e.snr_db - 20.0).abs() < 1e-9);
         assert_eq!((e.offset_x_px, e.offset_y_px), (0.0, 0.0));
@@ -579,7 +620,10 @@ mod tests {
         assert!(estimate_peak(nan.view(), &p).unwrap().is_none());
         assert!(matches!(
             PeakParams::new().fit_window(4).check(),
-            Err(NccError::InvalidParameter { name: "fit_window", .. })
+            Err(NccError::InvalidParameter {
+                name: "fit_window",
+                ..
+            })
         ));
     }
 }

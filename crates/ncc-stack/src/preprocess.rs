@@ -29,8 +29,9 @@ pub fn dual_pol_average(
     let w = if weighted {
         let mc = sar_core::stats::mean(co.iter().copied())
             .ok_or_else(|| NccError::NoValidTemplate("co-pol image has no valid pixel".into()))?;
-        let mx = sar_core::stats::mean(cross.iter().copied())
-            .ok_or_else(|| NccError::NoValidTemplate("cross-pol image has no valid pixel".into()))?;
+        let mx = sar_core::stats::mean(cross.iter().copied()).ok_or_else(|| {
+            NccError::NoValidTemplate("cross-pol image has no valid pixel".into())
+        })?;
         if !(mx > 0.0) {
             return Err(NccError::InvalidParameter {
                 name: "cross",
@@ -41,7 +42,9 @@ pub fn dual_pol_average(
     } else {
         1.0
     };
-    Ok(ndarray::Zip::from(co).and(cross).map_collect(|&a, &b| 0.5 * (a + w * b)))
+    Ok(ndarray::Zip::from(co)
+        .and(cross)
+        .map_collect(|&a, &b| 0.5 * (a + w * b)))
 }
 
 fn gaussian_kernel(size: usize, sigma: f64) -> Vec<f64> {
@@ -54,12 +57,21 @@ fn gaussian_kernel(size: usize, sigma: f64) -> Vec<f64> {
 }
 
 /// Separable normalised convolution along one axis: `out = K*(x·m) / K*m`.
-fn conv_axis(values: &Array2<f64>, weights: &Array2<f64>, k: &[f64], axis: usize) -> (Array2<f64>, Array2<f64>) {
+fn conv_axis(
+    values: &Array2<f64>,
+    weights: &Array2<f64>,
+    k: &[f64],
+    axis: usize,
+) -> (Array2<f64>, Array2<f64>) {
     let (rows, cols) = values.dim();
     let h = (k.len() / 2) as isize;
     let mut v_out = Array2::zeros((rows, cols));
     let mut w_out = Array2::zeros((rows, cols));
-    let (n, m) = if axis == 1 { (rows, cols) } else { (cols, rows) };
+    let (n, m) = if axis == 1 {
+        (rows, cols)
+    } else {
+        (cols, rows)
+    };
     for a in 0..n {
         for b in 0..m {
             let mut sv = 0.0;
@@ -69,7 +81,11 @@ fn conv_axis(values: &Array2<f64>, weights: &Array2<f64>, k: &[f64], axis: usize
                 if bb < 0 || bb >= m as isize {
                     continue;
                 }
-                let idx = if axis == 1 { [a, bb as usize] } else { [bb as usize, a] };
+                let idx = if axis == 1 {
+                    [a, bb as usize]
+                } else {
+                    [bb as usize, a]
+                };
                 sv += kv * values[idx];
                 sw += kv * weights[idx];
             }
@@ -96,7 +112,11 @@ fn conv_axis(values: &Array2<f64>, weights: &Array2<f64>, k: &[f64], axis: usize
 /// approx::assert_abs_diff_eq!(hp[[20, 20]], 0.0, epsilon = 1e-9);
 /// # Ok::<(), ncc_stack::NccError>(())
 /// ```
-pub fn gaussian_highpass(img: ArrayView2<'_, f64>, kernel_px: usize, sigma_px: f64) -> Result<Array2<f64>> {
+pub fn gaussian_highpass(
+    img: ArrayView2<'_, f64>,
+    kernel_px: usize,
+    sigma_px: f64,
+) -> Result<Array2<f64>> {
     if kernel_px == 0 || kernel_px % 2 == 0 || !(sigma_px > 0.0) {
         return Err(NccError::InvalidParameter {
             name: "highpass",
@@ -112,7 +132,13 @@ pub fn gaussian_highpass(img: ArrayView2<'_, f64>, kernel_px: usize, sigma_px: f
     Ok(ndarray::Zip::from(img)
         .and(&v2)
         .and(&w2)
-        .map_collect(|&x, &v, &w| if x.is_finite() && w > 0.0 { x - v / w } else { f64::NAN }))
+        .map_collect(|&x, &v, &w| {
+            if x.is_finite() && w > 0.0 {
+                x - v / w
+            } else {
+                f64::NAN
+            }
+        }))
 }
 
 /// Parameters of [`preprocess`]; defaults from sect. 2.3.2.
@@ -220,7 +246,10 @@ mod tests {
         assert!(hp[[10, 10]].is_nan());
         assert!(hp.iter().filter(|v| v.is_finite()).all(|v| v.abs() < 1e-12));
         assert_eq!(hp.iter().filter(|v| v.is_nan()).count(), 1);
-        assert!(matches!(gaussian_highpass(img.view(), 4, 1.0), Err(NccError::InvalidParameter { .. })));
+        assert!(matches!(
+            gaussian_highpass(img.view(), 4, 1.0),
+            Err(NccError::InvalidParameter { .. })
+        ));
     }
 
     #[test]
@@ -232,7 +261,10 @@ mod tests {
         let u = dual_pol_average(co.view(), cross.view(), false).unwrap();
         assert_eq!(u[[1, 1]], 2.5);
         let bad = Array2::from_elem((3, 2), 1.0);
-        assert!(matches!(dual_pol_average(co.view(), bad.view(), true), Err(NccError::Sar(_))));
+        assert!(matches!(
+            dual_pol_average(co.view(), bad.view(), true),
+            Err(NccError::Sar(_))
+        ));
     }
 
     #[test]
@@ -243,7 +275,10 @@ mod tests {
         let o = oversample2(img.view());
         for i in 0..32 {
             for j in 0..32 {
-                let t = (2.0 * std::f64::consts::PI * (3.0 * j as f64 / 2.0 + 2.0 * i as f64 / 2.0) / 16.0).cos();
+                let t =
+                    (2.0 * std::f64::consts::PI * (3.0 * j as f64 / 2.0 + 2.0 * i as f64 / 2.0)
+                        / 16.0)
+                        .cos();
                 assert!((o[[i, j]] - t).abs() < 1e-9);
             }
         }

@@ -186,16 +186,28 @@ impl SceneParams {
     pub fn check(&self) -> Result<()> {
         let bad = |name, reason: String| Err(NccError::InvalidParameter { name, reason });
         if self.rows < 8 || self.cols < 8 || self.rows > 8192 || self.cols > 8192 {
-            return bad("rows/cols", format!("scene must be 8..=8192 px a side, got {}×{}", self.rows, self.cols));
+            return bad(
+                "rows/cols",
+                format!(
+                    "scene must be 8..=8192 px a side, got {}×{}",
+                    self.rows, self.cols
+                ),
+            );
         }
         if self.images < 1 {
             return bad("images", "need at least one image".into());
         }
         if !(0.0..=1.0).contains(&self.coherence) {
-            return bad("coherence", format!("must be in [0, 1], got {}", self.coherence));
+            return bad(
+                "coherence",
+                format!("must be in [0, 1], got {}", self.coherence),
+            );
         }
         if !(self.bandwidth > 0.0 && self.bandwidth <= 1.0) {
-            return bad("bandwidth", format!("must be in (0, 1], got {}", self.bandwidth));
+            return bad(
+                "bandwidth",
+                format!("must be in (0, 1], got {}", self.bandwidth),
+            );
         }
         if !(self.texture_contrast >= 0.0) || !(self.texture_scale_px > 0.0) {
             return bad("texture", "contrast must be ≥ 0 and scale > 0".into());
@@ -373,7 +385,10 @@ mod tests {
             .texture_contrast(0.0)
             .bandwidth(1.0)
             .keep_complex(true)
-            .displacement(DisplacementField::Uniform { dx_px: 3.0, dy_px: -2.0 });
+            .displacement(DisplacementField::Uniform {
+                dx_px: 3.0,
+                dy_px: -2.0,
+            });
         let s = generate(&p, &mut rng).unwrap();
         let c = s.complex.unwrap();
         // integer shift: image 1 at (r−2, c+3) equals the common part of image 0 at (r, c)

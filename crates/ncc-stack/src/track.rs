@@ -140,7 +140,10 @@ impl TrackParams {
                 reason: "grid step must be at least 1 px".into(),
             });
         }
-        if let SearchRadius::FromVelocity { v_max_m_per_day, .. } = self.search {
+        if let SearchRadius::FromVelocity {
+            v_max_m_per_day, ..
+        } = self.search
+        {
             if !(v_max_m_per_day > 0.0) {
                 return Err(NccError::InvalidParameter {
                     name: "v_max_m_per_day",
@@ -316,7 +319,8 @@ impl<'a> Engine<'a> {
             }
         }
         for (i, p) in pairs.pairs.iter().enumerate() {
-            if p.primary >= images.len() || p.secondary >= images.len() || p.primary == p.secondary {
+            if p.primary >= images.len() || p.secondary >= images.len() || p.primary == p.secondary
+            {
                 return Err(NccError::BadPair {
                     pair: i,
                     reason: format!(
@@ -347,18 +351,27 @@ impl<'a> Engine<'a> {
         }
         let factor = if params.oversample { 2 } else { 1 };
         let used: Vec<bool> = (0..images.len())
-            .map(|k| pairs.pairs.iter().any(|p| p.primary == k || p.secondary == k))
+            .map(|k| {
+                pairs
+                    .pairs
+                    .iter()
+                    .any(|p| p.primary == k || p.secondary == k)
+            })
             .collect();
         let views: Vec<CowArray<'a, f64, Ix2>> = if factor == 2 {
             images
                 .iter()
                 .zip(&used)
                 .map(|(im, &u)| {
-                    CowArray::from(if u { oversample2(im.view()) } else { Array2::zeros((0, 0)) })
+                    CowArray::from(if u {
+                        oversample2(im.view())
+                    } else {
+                        Array2::zeros((0, 0))
+                    })
                 })
                 .collect()
         } else {
-            images.iter().map(|v| CowArray::from(v.clone())).collect()
+            images.iter().map(|v| CowArray::from(*v)).collect()
         };
         let (t, r) = (t0 * factor, r0 * factor);
         let out_grid = grid.coarsen(params.step_px, params.step_px)?;
@@ -449,7 +462,7 @@ impl<'a> Engine<'a> {
     /// Top-left corner of the template of output cell (i, j) in working
     /// pixels, or `None` if template plus search window crosses the edge.
     pub(crate) fn template_origin(&self, i: usize, j: usize) -> Option<(usize, usize)> {
-        let (rows, cols) = self.images.iter().find(|v| v.len() > 0).map(|v| v.dim())?;
+        let (rows, cols) = self.images.iter().find(|v| !v.is_empty()).map(|v| v.dim())?;
         let half_step = self.step / 2;
         let r0 = (i * self.step + half_step) as isize - (self.t / 2) as isize;
         let c0 = (j * self.step + half_step) as isize - (self.t / 2) as isize;
@@ -527,7 +540,13 @@ impl<'a> Engine<'a> {
                 None => pending = Some(ri),
                 Some(first) => {
                     let (lo, hi) = st.spec.split_at_mut(ri);
-                    ctx.forward_two(&ra, Some(&rb), &mut lo[first], Some(&mut hi[0]), &mut scratch);
+                    ctx.forward_two(
+                        &ra,
+                        Some(&rb),
+                        &mut lo[first],
+                        Some(&mut hi[0]),
+                        &mut scratch,
+                    );
                 }
             }
         }
@@ -582,7 +601,8 @@ impl<'a> Engine<'a> {
     fn pair_surfaces_circ(&self, r0: usize, c0: usize, st: &mut ThreadState) {
         let circ = self.circ.as_ref().expect("circular context");
         let (t, r) = (self.t, self.r);
-        let mut energy: Vec<std::result::Result<f64, Invalid>> = vec![Err(Invalid::NoData); self.images.len()];
+        let mut energy: Vec<std::result::Result<f64, Invalid>> =
+            vec![Err(Invalid::NoData); self.images.len()];
         for (ri, &(k, _)) in self.reals.iter().enumerate() {
             let v = self.images[k].slice(ndarray::s![r0..r0 + t, c0..c0 + t]);
             energy[k] = circ.spectrum(v, &mut st.spec[ri], &mut st.circ_tmp, &mut st.circ_scr);
@@ -603,7 +623,8 @@ impl<'a> Engine<'a> {
                     );
                     for dy in 0..s {
                         for dx in 0..s {
-                            st.surfaces[pi][dy * s + dx] = st.circ_out[(h + dy - r) * t + h + dx - r];
+                            st.surfaces[pi][dy * s + dx] =
+                                st.circ_out[(h + dy - r) * t + h + dx - r];
                         }
                     }
                     st.pair_ok[pi] = Ok(());
@@ -640,7 +661,14 @@ impl<'a> Engine<'a> {
             let f = 1.0 / n as f64;
             st.avg.iter_mut().for_each(|a| *a *= f);
         }
-        (n, if n == 0 { Some(why.unwrap_or(Invalid::NoData)) } else { None })
+        (
+            n,
+            if n == 0 {
+                Some(why.unwrap_or(Invalid::NoData))
+            } else {
+                None
+            },
+        )
     }
 
     /// Peak of `st.avg`, with offsets converted to original pixels.
@@ -660,7 +688,8 @@ impl<'a> Engine<'a> {
         if !g.crs.geographic {
             (gt[1] * dx + gt[2] * dy, gt[4] * dx + gt[5] * dy)
         } else {
-            let row = ((i * self.step / self.factor) + self.step / self.factor / 2).min(g.rows.saturating_sub(1));
+            let row = ((i * self.step / self.factor) + self.step / self.factor / 2)
+                .min(g.rows.saturating_sub(1));
             let (sx, sy) = g.pixel_size_m(row);
             (dx * sx * gt[1].signum(), dy * sy * gt[5].signum())
         }
@@ -779,8 +808,17 @@ pub fn track(
 fn assemble(engine: &Engine<'_>, results: &[LocResult]) -> Result<VelocityField> {
     let (nr, nc) = engine.out_shape();
     let nan = || Array2::from_elem((nr, nc), f64::NAN);
-    let (mut ox, mut oy, mut de, mut dn, mut ve, mut vn, mut sp, mut snr, mut pk) =
-        (nan(), nan(), nan(), nan(), nan(), nan(), nan(), nan(), nan());
+    let (mut ox, mut oy, mut de, mut dn, mut ve, mut vn, mut sp, mut snr, mut pk) = (
+        nan(),
+        nan(),
+        nan(),
+        nan(),
+        nan(),
+        nan(),
+        nan(),
+        nan(),
+        nan(),
+    );
     let mut count = Array2::zeros((nr, nc));
     let mut conv = Array2::from_elem((nr, nc), false);
     let mut status = Array2::from_elem((nr, nc), TemplateStatus::Edge);

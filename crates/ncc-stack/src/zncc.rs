@@ -26,6 +26,9 @@ impl Invalid {
     }
 }
 
+/// One correlation job: (template spectrum, 1/‖T‖, window spectrum, per-lag 1/σ).
+pub(crate) type Job<'a> = (&'a [Complex64], f64, &'a [Complex64], &'a [f64]);
+
 /// Relative threshold below which a variance counts as zero.
 const ZERO_VAR_REL: f64 = 1e-12;
 
@@ -170,7 +173,13 @@ impl NccContext {
                 .map_err(|e| e.into_error("search window"))?;
             self.forward_two(&ra, Some(&rb), &mut sa, Some(&mut sb), scratch);
             let mut out = vec![0.0; s * s];
-            self.correlate_two((&sa, inv_norm, &sb, &inv_std), None, &mut out, None, scratch);
+            self.correlate_two(
+                (&sa, inv_norm, &sb, &inv_std),
+                None,
+                &mut out,
+                None,
+                scratch,
+            );
             Ok(Array2::from_shape_vec((s, s), out).expect("surface shape"))
         })();
         scratch.real_a = ra;
@@ -311,8 +320,8 @@ impl NccContext {
     /// `out_a`/`out_b` (`(2r+1)²`, row-major), clamped to [−1, 1].
     pub(crate) fn correlate_two(
         &self,
-        a: (&[Complex64], f64, &[Complex64], &[f64]),
-        b: Option<(&[Complex64], f64, &[Complex64], &[f64])>,
+        a: Job<'_>,
+        b: Option<Job<'_>>,
         out_a: &mut [f64],
         out_b: Option<&mut [f64]>,
         scratch: &mut NccScratch,
@@ -322,15 +331,15 @@ impl NccContext {
         let i_unit = Complex64::new(0.0, 1.0);
         match b {
             Some(bj) => {
-                for k in 0..l * l {
+                for (k, o) in buf.iter_mut().enumerate().take(l * l) {
                     let ca = a.0[k].conj() * a.2[k];
                     let cb = bj.0[k].conj() * bj.2[k];
-                    buf[k] = ca + i_unit * cb;
+                    *o = ca + i_unit * cb;
                 }
             }
             None => {
-                for k in 0..l * l {
-                    buf[k] = a.0[k].conj() * a.2[k];
+                for (k, o) in buf.iter_mut().enumerate().take(l * l) {
+                    *o = a.0[k].conj() * a.2[k];
                 }
             }
         }
@@ -437,8 +446,8 @@ impl CircularNcc {
         fft_scratch: &mut [Complex64],
     ) {
         let n = self.fft.n();
-        for k in 0..n * n {
-            buf[k] = a.0[k].conj() * b.0[k];
+        for (k, o) in buf.iter_mut().enumerate().take(n * n) {
+            *o = a.0[k].conj() * b.0[k];
         }
         self.fft.inverse(buf, tmp, fft_scratch);
         let scale = 1.0 / ((n * n) as f64 * (a.1 * b.1).sqrt());
@@ -470,8 +479,12 @@ impl CircularNcc {
             });
         }
         let z = Complex64::default();
-        let (mut sa, mut sb, mut buf, mut tmp) =
-            (vec![z; n * n], vec![z; n * n], vec![z; n * n], vec![z; n * n]);
+        let (mut sa, mut sb, mut buf, mut tmp) = (
+            vec![z; n * n],
+            vec![z; n * n],
+            vec![z; n * n],
+            vec![z; n * n],
+        );
         let mut scr = vec![z; self.fft.scratch_len()];
         let ea = self
             .spectrum(first, &mut sa, &mut tmp, &mut scr)

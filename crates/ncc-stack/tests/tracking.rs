@@ -7,8 +7,8 @@ mod common;
 use common::{rms, scene};
 use ncc_stack::synth::{DisplacementField, SceneParams};
 use ncc_stack::{
-    coverage, filter_mask, form_pairs, stack_size_study, track, Date, FilterParams, NccForm, Pair, PairSet,
-    PeakParams, SearchRadius, StudyParams, SubpixelMethod, TemplateStatus, TrackParams,
+    coverage, filter_mask, form_pairs, stack_size_study, track, Date, FilterParams, NccForm, Pair,
+    PairSet, PeakParams, SearchRadius, StudyParams, SubpixelMethod, TemplateStatus, TrackParams,
 };
 use ndarray::Array2;
 use rand::SeedableRng;
@@ -16,7 +16,10 @@ use sar_core::{Crs, Grid};
 
 fn one_pair(p: usize, s: usize, days: f64) -> PairSet {
     PairSet {
-        pairs: vec![Pair { primary: p, secondary: s }],
+        pairs: vec![Pair {
+            primary: p,
+            secondary: s,
+        }],
         interval_days: days,
     }
 }
@@ -31,14 +34,24 @@ fn high_coherence_subpixel_rmse_below_005_px_with_64px_templates() {
         .coherence(0.95)
         .bandwidth(0.5)
         .texture_contrast(0.0)
-        .displacement(DisplacementField::Uniform { dx_px: dx, dy_px: dy });
+        .displacement(DisplacementField::Uniform {
+            dx_px: dx,
+            dy_px: dy,
+        });
     let imgs = scene(&p, 11);
     let views: Vec<_> = imgs.iter().map(|a| a.view()).collect();
     let params = TrackParams::new()
         .template_px(64)
         .step_px(32)
         .search(SearchRadius::Pixels(6));
-    let f = track(&views, &Grid::pixel(256, 256), &one_pair(0, 1, 1.0), &params, None).unwrap();
+    let f = track(
+        &views,
+        &Grid::pixel(256, 256),
+        &one_pair(0, 1, 1.0),
+        &params,
+        None,
+    )
+    .unwrap();
     assert!(f.summary.valid >= 16);
     let mut err = Vec::new();
     for (x, y) in f.offset_x_px.data.iter().zip(f.offset_y_px.data.iter()) {
@@ -61,7 +74,10 @@ fn stacking_k_pairs_reduces_scatter_by_about_sqrt_k() {
         .coherence(0.5)
         .bandwidth(0.5)
         .texture_contrast(0.0)
-        .displacement(DisplacementField::Uniform { dx_px: 1.5, dy_px: 0.0 });
+        .displacement(DisplacementField::Uniform {
+            dx_px: 1.5,
+            dy_px: 0.0,
+        });
     let imgs = scene(&p, 5);
     let views: Vec<_> = imgs.iter().map(|a| a.view()).collect();
     let grid = Grid::pixel(256, 256);
@@ -70,7 +86,12 @@ fn stacking_k_pairs_reduces_scatter_by_about_sqrt_k() {
         .step_px(16)
         .search(SearchRadius::Pixels(6))
         .peak(PeakParams::new().method(SubpixelMethod::Gaussian3Point));
-    let pairs: Vec<Pair> = (0..4).map(|k| Pair { primary: 2 * k, secondary: 2 * k + 1 }).collect();
+    let pairs: Vec<Pair> = (0..4)
+        .map(|k| Pair {
+            primary: 2 * k,
+            secondary: 2 * k + 1,
+        })
+        .collect();
     let scatter = |set: &PairSet| {
         let f = track(&views, &grid, set, &params, None).unwrap();
         // robust scatter (NMAD), so that the rare gross outlier of a single pair does not dominate
@@ -78,13 +99,24 @@ fn stacking_k_pairs_reduces_scatter_by_about_sqrt_k() {
     };
     let singles: Vec<f64> = pairs
         .iter()
-        .map(|p| scatter(&PairSet { pairs: vec![*p], interval_days: 1.0 }))
+        .map(|p| {
+            scatter(&PairSet {
+                pairs: vec![*p],
+                interval_days: 1.0,
+            })
+        })
         .collect();
     let single = singles.iter().sum::<f64>() / singles.len() as f64;
-    let stacked = scatter(&PairSet { pairs: pairs.clone(), interval_days: 1.0 });
+    let stacked = scatter(&PairSet {
+        pairs: pairs.clone(),
+        interval_days: 1.0,
+    });
     let ratio = single / stacked;
     // √4 = 2; measured ≈ 1.9
-    assert!(ratio > 1.6 && ratio < 2.5, "scatter single {single:.4} stacked {stacked:.4} ratio {ratio:.2}");
+    assert!(
+        ratio > 1.6 && ratio < 2.5,
+        "scatter single {single:.4} stacked {stacked:.4} ratio {ratio:.2}"
+    );
 }
 
 #[test]
@@ -106,14 +138,26 @@ fn thesis_central_claim_on_low_coherence_glacier() {
     let imgs = scene(&p, 3);
     let views: Vec<_> = imgs.iter().map(|a| a.view()).collect();
     let grid = Grid::north_up(n, n, 600_000.0, 5_100_000.0, 2.0, 2.0, Crs::epsg(32632));
-    let dates: Vec<Date> = (0..8).map(|k| Date::from_days_since_epoch(17_176 + 11 * k)).collect();
+    let dates: Vec<Date> = (0..8)
+        .map(|k| Date::from_days_since_epoch(17_176 + 11 * k))
+        .collect();
     let set = form_pairs(&[dates], 1, 0.5).unwrap();
     assert_eq!(set.pairs.len(), 7);
     let peak = PeakParams::new().method(SubpixelMethod::Gaussian3Point);
     let p48 = TrackParams::new().template_px(48).peak(peak.clone());
     let p96 = TrackParams::new().template_px(96).peak(peak);
     let filt = FilterParams::new();
-    let first96 = track(&views, &grid, &PairSet { pairs: vec![set.pairs[0]], interval_days: 11.0 }, &p96, None).unwrap();
+    let first96 = track(
+        &views,
+        &grid,
+        &PairSet {
+            pairs: vec![set.pairs[0]],
+            interval_days: 11.0,
+        },
+        &p96,
+        None,
+    )
+    .unwrap();
     // region: glacier templates that both template sizes can reach
     let region = Array2::from_shape_fn(first96.grid.shape(), |(i, j)| {
         let (r, c) = first96.template_centre_px(i, j);
@@ -126,25 +170,61 @@ fn thesis_central_claim_on_low_coherence_glacier() {
     });
     let mut c96 = vec![coverage(filter_mask(&first96, &filt).view(), region.view()).unwrap()];
     for pr in &set.pairs[1..] {
-        let f = track(&views, &grid, &PairSet { pairs: vec![*pr], interval_days: 11.0 }, &p96, None).unwrap();
+        let f = track(
+            &views,
+            &grid,
+            &PairSet {
+                pairs: vec![*pr],
+                interval_days: 11.0,
+            },
+            &p96,
+            None,
+        )
+        .unwrap();
         c96.push(coverage(filter_mask(&f, &filt).view(), region.view()).unwrap());
     }
     let best96 = c96.iter().cloned().fold(0.0, f64::max);
     let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(1);
-    let rows = stack_size_study(&views, &grid, &set, &p48, &StudyParams::new(), region.view(), stable.view(), &mut rng)
-        .unwrap();
+    let rows = stack_size_study(
+        &views,
+        &grid,
+        &set,
+        &p48,
+        &StudyParams::new(),
+        region.view(),
+        stable.view(),
+        &mut rng,
+    )
+    .unwrap();
     let cov_stack = coverage(filter_mask(&stack48, &filt).view(), region.view()).unwrap();
     assert_eq!(rows.len(), 7);
-    assert!((rows[6].coverage_mean - cov_stack).abs() < 1e-12, "study k = 7 equals the full stack");
+    assert!(
+        (rows[6].coverage_mean - cov_stack).abs() < 1e-12,
+        "study k = 7 equals the full stack"
+    );
     let single48 = rows[0].coverage_mean;
     // measured: stack48 1.00, best single96 0.97 (mean 0.90), single48 mean 0.28
-    assert!(cov_stack >= best96 - 0.05, "stack48 {cov_stack:.3} vs best single96 {best96:.3}");
-    assert!(cov_stack >= single48 + 0.4, "stack48 {cov_stack:.3} vs single48 {single48:.3}");
+    assert!(
+        cov_stack >= best96 - 0.05,
+        "stack48 {cov_stack:.3} vs best single96 {best96:.3}"
+    );
+    assert!(
+        cov_stack >= single48 + 0.4,
+        "stack48 {cov_stack:.3} vs single48 {single48:.3}"
+    );
     // the residual ratio on stable ground falls as the stack grows
     for w in rows.windows(2) {
-        assert!(w[1].residual_mean <= w[0].residual_mean + 1e-12, "{:?}", rows);
+        assert!(
+            w[1].residual_mean <= w[0].residual_mean + 1e-12,
+            "{:?}",
+            rows
+        );
     }
-    assert!(rows[0].residual_mean > 0.2 && rows[6].residual_mean < 0.02, "{:?}", rows);
+    assert!(
+        rows[0].residual_mean > 0.2 && rows[6].residual_mean < 0.02,
+        "{:?}",
+        rows
+    );
     // and velocities on the glacier are right: RMSE of vx against the truth (m/day)
     let mask = filter_mask(&stack48, &filt);
     let mut err = Vec::new();
@@ -167,11 +247,17 @@ fn velocity_signs_follow_the_map_axes() {
         .coherence(0.95)
         .bandwidth(0.5)
         .texture_contrast(0.0)
-        .displacement(DisplacementField::Uniform { dx_px: 1.0, dy_px: 2.0 });
+        .displacement(DisplacementField::Uniform {
+            dx_px: 1.0,
+            dy_px: 2.0,
+        });
     let imgs = scene(&p, 2);
     let views: Vec<_> = imgs.iter().map(|a| a.view()).collect();
     let grid = Grid::north_up(160, 160, 400_000.0, 5_000_000.0, 5.0, 5.0, Crs::epsg(32632));
-    let params = TrackParams::new().template_px(48).step_px(32).search(SearchRadius::Pixels(6));
+    let params = TrackParams::new()
+        .template_px(48)
+        .step_px(32)
+        .search(SearchRadius::Pixels(6));
     let f = track(&views, &grid, &one_pair(0, 1, 12.0), &params, None).unwrap();
     let (i, j) = (2, 2);
     assert_eq!(f.status[[i, j]], TemplateStatus::Valid);
@@ -191,17 +277,34 @@ fn edges_and_nodata_are_skipped_and_reported() {
         .coherence(0.9)
         .bandwidth(0.5)
         .texture_contrast(0.0)
-        .displacement(DisplacementField::Uniform { dx_px: 0.5, dy_px: 0.0 });
+        .displacement(DisplacementField::Uniform {
+            dx_px: 0.5,
+            dy_px: 0.0,
+        });
     let mut imgs = scene(&p, 9);
     // a no-data hole in the second image only: templates whose window touches
     // it lose pair (1, 2) as primary and pair (0, 1) as secondary
-    imgs[1].slice_mut(ndarray::s![90..100, 90..100]).fill(f64::NAN);
+    imgs[1]
+        .slice_mut(ndarray::s![90..100, 90..100])
+        .fill(f64::NAN);
     let views: Vec<_> = imgs.iter().map(|a| a.view()).collect();
     let set = PairSet {
-        pairs: vec![Pair { primary: 0, secondary: 1 }, Pair { primary: 1, secondary: 2 }],
+        pairs: vec![
+            Pair {
+                primary: 0,
+                secondary: 1,
+            },
+            Pair {
+                primary: 1,
+                secondary: 2,
+            },
+        ],
         interval_days: 1.0,
     };
-    let params = TrackParams::new().template_px(32).step_px(16).search(SearchRadius::Pixels(4));
+    let params = TrackParams::new()
+        .template_px(32)
+        .step_px(16)
+        .search(SearchRadius::Pixels(4));
     let f = track(&views, &Grid::pixel(192, 192), &set, &params, None).unwrap();
     // cells 0 and 11 (centres 8 and 184) cannot hold a 32 px template ± 4 px
     assert_eq!(f.status[[0, 5]], TemplateStatus::Edge);
@@ -223,16 +326,32 @@ fn parallel_equals_serial_and_circular_form_tracks() {
     let p = SceneParams::new(160, 160, 3)
         .coherence(0.8)
         .bandwidth(0.6)
-        .displacement(DisplacementField::Uniform { dx_px: 0.7, dy_px: -0.4 });
+        .displacement(DisplacementField::Uniform {
+            dx_px: 0.7,
+            dy_px: -0.4,
+        });
     let imgs = scene(&p, 4);
     let views: Vec<_> = imgs.iter().map(|a| a.view()).collect();
     let set = PairSet {
-        pairs: vec![Pair { primary: 0, secondary: 1 }, Pair { primary: 1, secondary: 2 }],
+        pairs: vec![
+            Pair {
+                primary: 0,
+                secondary: 1,
+            },
+            Pair {
+                primary: 1,
+                secondary: 2,
+            },
+        ],
         interval_days: 1.0,
     };
     let grid = Grid::pixel(160, 160);
     for form in [NccForm::Zncc, NccForm::Circular] {
-        let params = TrackParams::new().template_px(32).step_px(16).search(SearchRadius::Pixels(5)).form(form);
+        let params = TrackParams::new()
+            .template_px(32)
+            .step_px(16)
+            .search(SearchRadius::Pixels(5))
+            .form(form);
         let par = track(&views, &grid, &set, &params.clone().parallel(true), None).unwrap();
         let ser = track(&views, &grid, &set, &params.parallel(false), None).unwrap();
         for (a, b) in par.offset_x_px.data.iter().zip(ser.offset_x_px.data.iter()) {
@@ -253,7 +372,10 @@ fn oversampling_reports_offsets_in_original_pixels() {
         .coherence(0.95)
         .bandwidth(0.5)
         .texture_contrast(0.0)
-        .displacement(DisplacementField::Uniform { dx_px: 2.25, dy_px: -1.5 });
+        .displacement(DisplacementField::Uniform {
+            dx_px: 2.25,
+            dy_px: -1.5,
+        });
     let imgs = scene(&p, 8);
     let views: Vec<_> = imgs.iter().map(|a| a.view()).collect();
     let params = TrackParams::new()
@@ -261,9 +383,28 @@ fn oversampling_reports_offsets_in_original_pixels() {
         .step_px(32)
         .search(SearchRadius::Pixels(4))
         .oversample(true);
-    let f = track(&views, &Grid::pixel(128, 128), &one_pair(0, 1, 1.0), &params, None).unwrap();
-    let xs: Vec<f64> = f.offset_x_px.data.iter().copied().filter(|v| v.is_finite()).collect();
-    let ys: Vec<f64> = f.offset_y_px.data.iter().copied().filter(|v| v.is_finite()).collect();
+    let f = track(
+        &views,
+        &Grid::pixel(128, 128),
+        &one_pair(0, 1, 1.0),
+        &params,
+        None,
+    )
+    .unwrap();
+    let xs: Vec<f64> = f
+        .offset_x_px
+        .data
+        .iter()
+        .copied()
+        .filter(|v| v.is_finite())
+        .collect();
+    let ys: Vec<f64> = f
+        .offset_y_px
+        .data
+        .iter()
+        .copied()
+        .filter(|v| v.is_finite())
+        .collect();
     assert!(!xs.is_empty());
     let ex = rms(&xs.iter().map(|x| x - 2.25).collect::<Vec<_>>());
     let ey = rms(&ys.iter().map(|y| y + 1.5).collect::<Vec<_>>());

@@ -35,7 +35,12 @@ fn zncc_equals_opencv_tm_ccoeff_normed() {
         let r = case["search_radius_px"].as_u64().unwrap() as usize;
         let l = t + 2 * r;
         let get = |k: &str, n: usize| {
-            let d: Vec<f64> = case[k].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+            let d: Vec<f64> = case[k]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap())
+                .collect();
             Array2::from_shape_vec((n, n), d).unwrap()
         };
         let tpl = get("template", t);
@@ -44,7 +49,12 @@ fn zncc_equals_opencv_tm_ccoeff_normed() {
         let ctx = NccContext::new(t, r).unwrap();
         let mut scratch = ctx.make_scratch();
         let ours = ctx.zncc(tpl.view(), win.view(), &mut scratch).unwrap();
-        let max_diff = ours.iter().zip(cv.iter()).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+        let max_diff = ours
+            .iter()
+            .zip(cv.iter())
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        eprintln!("t = {t}: max |ours − OpenCV| = {max_diff:e}");
         assert!(max_diff < 1e-5, "max |ours − OpenCV| = {max_diff:e}");
         // and the peak is at the lag the script planted
         let lag = case["true_lag_yx"].as_array().unwrap();
@@ -55,7 +65,10 @@ fn zncc_equals_opencv_tm_ccoeff_normed() {
             .max_by(|a, b| a.1.total_cmp(b.1))
             .unwrap();
         let s = 2 * r + 1;
-        assert_eq!(((pi / s) as i64 - r as i64, (pi % s) as i64 - r as i64), (dy, dx));
+        assert_eq!(
+            ((pi / s) as i64 - r as i64, (pi % s) as i64 - r as i64),
+            (dy, dx)
+        );
     }
 }
 
@@ -65,14 +78,23 @@ fn zero_variance_and_nodata_are_errors_not_values() {
     let mut sc = ctx.make_scratch();
     let flat = Array2::from_elem((8, 8), 3.0);
     let win = Array2::from_shape_fn((12, 12), |(r, c)| ((r * 5 + c * 3) % 7) as f64);
-    assert!(matches!(ctx.zncc(flat.view(), win.view(), &mut sc), Err(NccError::ZeroVariance(_))));
+    assert!(matches!(
+        ctx.zncc(flat.view(), win.view(), &mut sc),
+        Err(NccError::ZeroVariance(_))
+    ));
     let tpl = win.slice(s![2..10, 2..10]).to_owned();
     let mut w2 = win.clone();
     w2.slice_mut(s![0..8, 0..8]).fill(1.0); // a constant sub-window at lag (−2, −2)
-    assert!(matches!(ctx.zncc(tpl.view(), w2.view(), &mut sc), Err(NccError::ZeroVariance(_))));
+    assert!(matches!(
+        ctx.zncc(tpl.view(), w2.view(), &mut sc),
+        Err(NccError::ZeroVariance(_))
+    ));
     let mut w3 = win.clone();
     w3[[5, 5]] = f64::NAN;
-    assert!(matches!(ctx.zncc(tpl.view(), w3.view(), &mut sc), Err(NccError::NoDataInWindow(_))));
+    assert!(matches!(
+        ctx.zncc(tpl.view(), w3.view(), &mut sc),
+        Err(NccError::NoDataInWindow(_))
+    ));
     assert!(matches!(
         ctx.zncc(tpl.view(), tpl.view(), &mut sc),
         Err(NccError::InvalidParameter { .. })

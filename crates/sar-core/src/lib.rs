@@ -34,6 +34,7 @@
 //! ```
 #![doc(test(attr(deny(warnings))))]
 
+pub mod date;
 pub mod error;
 pub mod geotiff;
 pub mod grid;
@@ -42,6 +43,7 @@ pub mod sar;
 pub mod stats;
 pub mod terrain;
 
+pub use date::Date;
 pub use error::{Result, SarError};
 pub use grid::{Crs, GeoTransform, Grid};
 pub use raster::{Raster, Resampling};

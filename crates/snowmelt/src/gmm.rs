@@ -27,6 +27,14 @@
 //! (zero backscatter at swath or layover borders) that would otherwise
 //! capture a component of their own.
 //!
+//! Why not linfa-clustering's `GaussianMixtureModel`: its 0.8.1 release
+//! fails with an ordering error on samples holding extreme outliers
+//! (−80 dB) and returns no model when EM does not converge within
+//! `max_iter`; it is also general-dimensional (matrix Cholesky per
+//! component and iteration). This 1-D EM needs one exponential and one
+//! logarithm per sample and iteration, never fails on outliers, and returns
+//! non-converged fits flagged.
+//!
 //! Sums run over fixed chunks of [`CHUNK`] samples that are added in order,
 //! so the parallel fit (feature `rayon`) equals the serial one bit for bit.
 

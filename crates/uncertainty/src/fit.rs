@@ -322,6 +322,11 @@ impl CostFunction for Problem<'_> {
 /// `2K + 1` bins have `min_pairs` pairs and a finite γ̂;
 /// [`UncertaintyError::Degenerate`] if every γ̂ is zero;
 /// [`UncertaintyError::FitFailed`] if no start gives a finite cost.
+///
+/// Documented fallback: if Nelder–Mead stops at `max_iters` without meeting
+/// its tolerance, the best parameters found are returned with
+/// [`VariogramFit::converged`] = `false`; a start that ends worse than its
+/// grid value keeps the grid value.
 pub fn fit_variogram(
     emp: &EmpiricalVariogram,
     params: &VariogramFitParams,

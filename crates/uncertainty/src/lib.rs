@@ -23,7 +23,9 @@
 //!    scikit-gstat's effective ranges.
 //! 4. **Propagation** ([`propagate_mean_error`]): the error of the mean over
 //!    an area by the double sum of eq. 4.11 or its random-K approximation
-//!    (eq. 4.12), the number of effective samples, and the glacier-wide and
+//!    (eq. 4.12), the number of effective samples; on a pixel grid the exact
+//!    double sum also by FFT autocorrelation ([`propagate_mean_error_grid`],
+//!    O(M log M), so large glaciers need no subset); and the glacier-wide and
 //!    regional budgets ([`glacier_mass_balance`], [`combine_measured_void`],
 //!    [`regional_budget`]; eqs. 4.7, 4.8, 4.14–4.22).
 //!

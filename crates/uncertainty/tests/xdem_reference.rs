@@ -2,7 +2,8 @@
 //!
 //! Every expected value comes from `tools/reference/xdem_reference.py`
 //! (`/work/pyenv/bin/python tools/reference/xdem_reference.py`), which wrote
-//! the fixtures in `tests/data/xdem/`.
+//! the fixtures in `tests/data/xdem/` (GeoTIFFs read with
+//! `sar_core::geotiff::read_f64`).
 
 use std::path::PathBuf;
 
@@ -20,13 +21,8 @@ fn expected() -> Value {
     serde_json::from_str(&std::fs::read_to_string(dir().join("expected.json")).unwrap()).unwrap()
 }
 
-fn read_f64(name: &str, n: usize) -> Array2<f64> {
-    let b = std::fs::read(dir().join(name)).unwrap();
-    let v: Vec<f64> = b
-        .chunks_exact(8)
-        .map(|c| f64::from_le_bytes(c.try_into().unwrap()))
-        .collect();
-    Array2::from_shape_vec((n, n), v).unwrap()
+fn read_tif(name: &str) -> sar_core::Raster<f64> {
+    sar_core::geotiff::read_f64(dir().join(name), 0).unwrap()
 }
 
 fn vecf(v: &Value) -> Vec<f64> {
@@ -47,14 +43,21 @@ struct Inputs {
 
 fn inputs(e: &Value) -> Inputs {
     let n = e["rows"].as_u64().unwrap() as usize;
-    let px = e["pixel_size_m"].as_f64().unwrap();
-    let st = std::fs::read(dir().join("stable.bin")).unwrap();
+    let dh = read_tif("dh.tif");
+    let slope = read_tif("slope.tif");
+    let stable = read_tif("stable.tif");
+    assert_eq!(dh.shape(), (n, n));
+    dh.ensure_same_grid(&slope).unwrap();
+    dh.ensure_same_grid(&stable).unwrap();
+    let (dx, dy) = dh.grid.pixel_size_m(0);
+    assert_eq!((dx, dy), (30.0, 30.0));
+    assert_eq!(dx, e["pixel_size_m"].as_f64().unwrap());
     Inputs {
         n,
-        px,
-        dh: read_f64("dh.bin", n),
-        slope: read_f64("slope.bin", n),
-        stable: Array2::from_shape_vec((n, n), st.iter().map(|&b| b != 0).collect()).unwrap(),
+        px: dx,
+        dh: dh.data,
+        slope: slope.data,
+        stable: stable.data.mapv(|v| v != 0.0),
     }
 }
 

@@ -1,0 +1,70 @@
+//! ncc-stack hot paths: the exact FFT ZNCC surface of one template (48 and
+//! 96 px, ±16 px search) and a full NCC stack (1024² images, K = 7 pairs,
+//! 48 px templates, 16 px step, ±16 px search; parabolic sub-pixel peak so
+//! that the correlation dominates), serial.
+//!
+//! Run: `cargo bench -p cryosar-benches --bench ncc`. The comparison with
+//! OpenCV is `crates/ncc-stack/examples/bench_grid.rs` +
+//! `tools/reference/ncc_bench_opencv.py`.
+
+// `criterion_group!` expands to an undocumented `pub fn`.
+#![allow(missing_docs)]
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use ncc_stack::preprocess::{preprocess, PreprocessParams};
+use ncc_stack::synth::{generate, SceneParams};
+use ncc_stack::{form_pairs, track, Date, NccContext, PeakParams, SearchRadius, SubpixelMethod, TrackParams};
+use ndarray::{s, Array2};
+use rand::SeedableRng;
+use rand_xoshiro::Xoshiro256PlusPlus;
+use sar_core::{Crs, Grid};
+
+fn scene(n: usize, images: usize) -> Vec<Array2<f64>> {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(1024);
+    let s = generate(&SceneParams::new(n, n, images).coherence(0.5), &mut rng).expect("scene");
+    s.intensity
+        .iter()
+        .map(|i| preprocess(i.view(), &PreprocessParams::new()).expect("preprocess"))
+        .collect()
+}
+
+fn zncc_one_template(c: &mut Criterion) {
+    let imgs = scene(256, 2);
+    let mut g = c.benchmark_group("zncc_template");
+    for t in [48usize, 96] {
+        let r = 16;
+        let ctx = NccContext::new(t, r).expect("context");
+        let mut scratch = ctx.make_scratch();
+        let c0 = 64;
+        let tpl = imgs[0].slice(s![c0..c0 + t, c0..c0 + t]).to_owned();
+        let win = imgs[1].slice(s![c0 - r..c0 + t + r, c0 - r..c0 + t + r]).to_owned();
+        g.bench_with_input(BenchmarkId::new("t_px_search16", t), &t, |b, _| {
+            b.iter(|| ctx.zncc(tpl.view(), win.view(), &mut scratch).expect("zncc"))
+        });
+    }
+    g.finish();
+}
+
+fn full_stack(c: &mut Criterion) {
+    let n = 1024;
+    let imgs = scene(n, 8);
+    let views: Vec<_> = imgs.iter().map(|a| a.view()).collect();
+    let grid = Grid::north_up(n, n, 600_000.0, 5_100_000.0, 2.0, 2.0, Crs::epsg(32632));
+    let dates: Vec<Date> = (0..8).map(|k| Date::from_days_since_epoch(17_176 + 11 * k)).collect();
+    let pairs = form_pairs(&[dates], 1, 0.5).expect("pairs");
+    let params = TrackParams::new()
+        .template_px(48)
+        .step_px(16)
+        .search(SearchRadius::Pixels(16))
+        .peak(PeakParams::new().method(SubpixelMethod::Parabolic))
+        .parallel(false);
+    let mut g = c.benchmark_group("ncc_stack");
+    g.sample_size(10);
+    g.bench_with_input(BenchmarkId::new("1024px_k7_t48_step16", n), &n, |b, _| {
+        b.iter(|| track(&views, &grid, &pairs, &params, None).expect("track"))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, zncc_one_template, full_stack);
+criterion_main!(benches);
