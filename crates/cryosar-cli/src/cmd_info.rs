@@ -66,7 +66,8 @@ pub struct Info {
 
 /// Gather the [`Info`] of a GeoTIFF.
 pub fn info(path: &std::path::Path) -> anyhow::Result<Info> {
-    let meta = geotiff::read_info(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let meta =
+        geotiff::read_info(path).with_context(|| format!("cannot read {}", path.display()))?;
     let mut band_stats = Vec::with_capacity(meta.bands);
     for b in 0..meta.bands {
         let values: Vec<f64> = if meta.data_type.is_complex() {
@@ -111,7 +112,10 @@ pub fn info(path: &std::path::Path) -> anyhow::Result<Info> {
         bounds: [xmin, ymin, xmax, ymax],
         pixel_size_m: [ew, ns],
         nodata: meta.nodata.map(|v| {
-            serde_json::Number::from_f64(v).map_or_else(|| serde_json::Value::String(v.to_string().to_lowercase()), serde_json::Value::Number)
+            serde_json::Number::from_f64(v).map_or_else(
+                || serde_json::Value::String(v.to_string().to_lowercase()),
+                serde_json::Value::Number,
+            )
         }),
         compression: meta.compression.to_string(),
         tiled: meta.tiled,
@@ -144,7 +148,10 @@ mod tests {
         let i = info(&p).unwrap();
         assert_eq!((i.width, i.height, i.bands), (3, 2, 1));
         assert_eq!(i.epsg, Some(32632));
-        assert_eq!(i.geotransform, [400_000.0, 10.0, 0.0, 5_000_000.0, 0.0, -10.0]);
+        assert_eq!(
+            i.geotransform,
+            [400_000.0, 10.0, 0.0, 5_000_000.0, 0.0, -10.0]
+        );
         assert_eq!(i.bounds, [400_000.0, 4_999_980.0, 400_030.0, 5_000_000.0]);
         let b = &i.band_stats[0];
         assert!((b.valid_fraction - 5.0 / 6.0).abs() < 1e-12);

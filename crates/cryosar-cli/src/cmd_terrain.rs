@@ -92,7 +92,15 @@ pub fn write_f32(path: &Path, r: &Raster<f64>) -> anyhow::Result<()> {
 /// built from smooth analytic terms so its gradient is known exactly.
 /// Returns the DEM and its analytic slope in degrees.
 pub fn synthetic_dem(rows: usize, cols: usize) -> (Raster<f64>, Array2<f64>) {
-    let grid = Grid::north_up(rows, cols, 500_000.0, 4_000_000.0, 30.0, 30.0, Crs::epsg(32643));
+    let grid = Grid::north_up(
+        rows,
+        cols,
+        500_000.0,
+        4_000_000.0,
+        30.0,
+        30.0,
+        Crs::epsg(32643),
+    );
     let (w, h) = (cols as f64 * 30.0, rows as f64 * 30.0);
     // z = base + tilt + peaks (Gaussian) + valley (cosine); all smooth.
     let peaks = [
@@ -126,7 +134,14 @@ pub fn synthetic_dem(rows: usize, cols: usize) -> (Raster<f64>, Array2<f64>) {
             slope[[r, c]] = gx.hypot(gy).atan().to_degrees();
         }
     }
-    (Raster { data: dem, grid, nodata: Some(-9999.0) }, slope)
+    (
+        Raster {
+            data: dem,
+            grid,
+            nodata: Some(-9999.0),
+        },
+        slope,
+    )
 }
 
 /// The terrain part of `cryosar demo`.
@@ -145,8 +160,22 @@ pub fn demo_part(out: &Path, report: &mut String) -> anyhow::Result<()> {
     write_f32(&out.join("slope.tif"), &sa.slope)?;
     write_f32(&out.join("aspect.tif"), &sa.aspect)?;
     write_f32(&out.join("lia.tif"), &lia)?;
-    write_png_colormap(&out.join("dem.png"), dem.data.view(), 4000.0, 7000.0, Colormap::Gray, "elevation (m)")?;
-    write_png_colormap(&out.join("slope.png"), sa.slope.data.view(), 0.0, 45.0, Colormap::Magma, "slope (degrees)")?;
+    write_png_colormap(
+        &out.join("dem.png"),
+        dem.data.view(),
+        4000.0,
+        7000.0,
+        Colormap::Gray,
+        "elevation (m)",
+    )?;
+    write_png_colormap(
+        &out.join("slope.png"),
+        sa.slope.data.view(),
+        0.0,
+        45.0,
+        Colormap::Magma,
+        "slope (degrees)",
+    )?;
     let err = sar_core::stats::Summary::of(
         sa.slope
             .data
@@ -166,7 +195,11 @@ pub fn demo_part(out: &Path, report: &mut String) -> anyhow::Result<()> {
         dem.summary()?.min,
         dem.summary()?.max
     )?;
-    writeln!(report, "slope (Horn): mean {:.2}°, max {:.2}°", s.mean, s.max)?;
+    writeln!(
+        report,
+        "slope (Horn): mean {:.2}°, max {:.2}°",
+        s.mean, s.max
+    )?;
     writeln!(
         report,
         "slope vs analytic gradient: mean |error| {:.4}°, max {:.4}° over {} px",
@@ -177,6 +210,9 @@ pub fn demo_part(out: &Path, report: &mut String) -> anyhow::Result<()> {
         "local incidence (S1 descending, θ = 39°, heading -168°): mean {:.2}°, range {:.2}–{:.2}°",
         l.mean, l.min, l.max
     )?;
-    writeln!(report, "files: dem.tif slope.tif aspect.tif lia.tif dem.png slope.png\n")?;
+    writeln!(
+        report,
+        "files: dem.tif slope.tif aspect.tif lia.tif dem.png slope.png\n"
+    )?;
     Ok(())
 }

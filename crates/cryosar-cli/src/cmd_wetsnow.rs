@@ -398,7 +398,11 @@ pub fn demo_part(out: &Path, report: &mut String) -> anyhow::Result<()> {
         let bt = Basin::generate(&p, 42)?;
         si_masks.push(classify_si(&bt.rc_db, &wsi, &bins, &SiParams::new())?.mask);
         truth_masks.push(bt.truth);
-        dates.push(snowmelt::Date::new(2020, 5 + t / 3, 1 + 12 * (t % 3))?);
+        dates.push(sar_core::Date::from_ymd(
+            2020,
+            5 + u32::from(t / 3),
+            1 + 12 * u32::from(t % 3),
+        )?);
     }
     let ext_si = snowmelt::timeseries::wet_snow_extent(&si_masks, &dates, &b.dem, 100.0)?;
     let ext_truth = snowmelt::timeseries::wet_snow_extent(&truth_masks, &dates, &b.dem, 100.0)?;

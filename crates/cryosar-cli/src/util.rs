@@ -7,11 +7,18 @@ use anyhow::Context;
 
 /// Write a text file atomically (temporary file in the same folder, then rename).
 pub fn write_text_atomic(path: &Path, text: &str) -> anyhow::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let name = path
         .file_name()
         .with_context(|| format!("{} has no file name", path.display()))?;
-    let tmp = dir.join(format!(".{}.tmp{}", name.to_string_lossy(), std::process::id()));
+    let tmp = dir.join(format!(
+        ".{}.tmp{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
     let res = (|| -> std::io::Result<()> {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(text.as_bytes())?;
@@ -94,7 +101,11 @@ impl Colormap {
     /// Colour of `t` in `[0, 1]` (clamped).
     pub fn color(self, t: f64) -> [u8; 3] {
         let a = self.anchors();
-        let t = if t.is_finite() { t.clamp(0.0, 1.0) } else { 0.0 };
+        let t = if t.is_finite() {
+            t.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
         let x = t * (a.len() - 1) as f64;
         let i = (x.floor() as usize).min(a.len() - 2);
         let f = x - i as f64;
@@ -157,7 +168,11 @@ pub fn write_png_colormap(
     label: &str,
 ) -> anyhow::Result<()> {
     let (rows, cols) = data.dim();
-    anyhow::ensure!(rows > 0 && cols > 0, "cannot draw an empty image to {}", path.display());
+    anyhow::ensure!(
+        rows > 0 && cols > 0,
+        "cannot draw an empty image to {}",
+        path.display()
+    );
     anyhow::ensure!(
         vmin.is_finite() && vmax.is_finite() && vmax > vmin,
         "colour range [{vmin}, {vmax}] for {} must be finite with vmax > vmin",
@@ -221,11 +236,18 @@ pub fn write_png_colormap(
             tx += 4;
         }
     }
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let name = path
         .file_name()
         .with_context(|| format!("{} has no file name", path.display()))?;
-    let tmp = dir.join(format!(".{}.tmp{}", name.to_string_lossy(), std::process::id()));
+    let tmp = dir.join(format!(
+        ".{}.tmp{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
     let res = (|| -> anyhow::Result<()> {
         let file = std::fs::File::create(&tmp)?;
         let mut enc = png::Encoder::new(std::io::BufWriter::new(file), width as u32, height as u32);
@@ -234,7 +256,9 @@ pub fn write_png_colormap(
         enc.add_text_chunk("Title".to_string(), label.to_string())?;
         enc.add_text_chunk(
             "Description".to_string(),
-            format!("{label}; colour bar from {vmin} (bottom) to {vmax} (top); transparent = no data"),
+            format!(
+                "{label}; colour bar from {vmin} (bottom) to {vmax} (top); transparent = no data"
+            ),
         )?;
         let mut writer = enc.write_header()?;
         writer.write_image_data(&buf)?;

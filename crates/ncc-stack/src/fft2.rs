@@ -73,6 +73,31 @@ impl Fft2 {
         buf.copy_from_slice(tmp);
     }
 
+    /// Inverse (unnormalised) transform of a transposed spectrum, computing
+    /// only output rows `0..keep_rows` (written to the start of `buf`; the
+    /// rest of `buf` is left undefined). Saves the second-pass FFTs of the
+    /// rows the correlation surface does not need.
+    pub(crate) fn inverse_rows(
+        &self,
+        buf: &mut [Complex64],
+        tmp: &mut [Complex64],
+        scratch: &mut [Complex64],
+        keep_rows: usize,
+    ) {
+        let n = self.n;
+        let keep = keep_rows.min(n);
+        self.inv.process_with_scratch(buf, scratch);
+        // tmp[r][c] = buf[c][r] for r < keep
+        for c in 0..n {
+            let src = &buf[c * n..c * n + keep];
+            for (r, v) in src.iter().enumerate() {
+                tmp[r * n + c] = *v;
+            }
+        }
+        self.inv.process_with_scratch(&mut tmp[..keep * n], scratch);
+        buf[..keep * n].copy_from_slice(&tmp[..keep * n]);
+    }
+
     /// Inverse (unnormalised) transform of a transposed spectrum in place.
     pub(crate) fn inverse(
         &self,

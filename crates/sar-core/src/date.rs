@@ -160,7 +160,10 @@ mod tests {
     fn epoch_leap_years_and_roundtrip() {
         assert_eq!(Date::from_ymd(1970, 1, 1).unwrap().days_since_epoch(), 0);
         // 30 years of 365 days + 7 leap days (72, 76, 80, 84, 88, 92, 96) + Jan + Feb 2000 (31 + 29).
-        assert_eq!(Date::from_ymd(2000, 3, 1).unwrap().days_since_epoch(), 11_017);
+        assert_eq!(
+            Date::from_ymd(2000, 3, 1).unwrap().days_since_epoch(),
+            11_017
+        );
         let a = Date::from_ymd(2016, 2, 28).unwrap();
         let b = Date::from_ymd(2016, 3, 1).unwrap();
         assert_eq!(b.days_since(a), 2);
@@ -181,7 +184,13 @@ mod tests {
         let d: Date = "2019-07-04".parse().unwrap();
         assert_eq!(d.ymd(), (2019, 7, 4));
         assert_eq!("20190704".parse::<Date>().unwrap(), d);
-        for bad in ["2019-13-01", "2019-07", "garbage", "2019-07-04-1", "2019/07/04"] {
+        for bad in [
+            "2019-13-01",
+            "2019-07",
+            "garbage",
+            "2019-07-04-1",
+            "2019/07/04",
+        ] {
             assert!(
                 matches!(bad.parse::<Date>(), Err(SarError::InvalidParameter { .. })),
                 "{bad}"

@@ -31,7 +31,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     geotiff::write_f64(dir.join("lia.tif"), &b.lia)?;
     geotiff::write_u8(dir.join("truth.tif"), &b.truth)?;
     let mut dates = Vec::new();
-    let d0 = Date::new(2020, 4, 1)?;
+    let d0 = Date::from_ymd(2020, 4, 1)?;
     for t in 0..12u32 {
         let mut p = params.clone();
         p.snowline_m = 3600.0 + 60.0 * f64::from(t);
@@ -41,19 +41,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .map_collect(|&z, &a| u8::from(truth_wet(&p, z, a)));
         let m = sar_core::Raster::new(m, b.dem.grid.clone())?;
         geotiff::write_u8(dir.join(format!("mask_{t:02}.tif")), &m)?;
-        // 12-day steps within April–August 2020.
-        let doy = d0.day_of_year() as u32 + 12 * t;
-        let (mut month, mut day) = (1u8, doy as i64);
-        loop {
-            let len = Date::new(2020, month + 1, 1)?.day_of_year() as i64
-                - Date::new(2020, month, 1)?.day_of_year() as i64;
-            if day <= len {
-                break;
-            }
-            day -= len;
-            month += 1;
-        }
-        dates.push(Date::new(2020, month, day as u8)?.to_string());
+        // 12-day steps from 1 April 2020.
+        dates.push(
+            Date::from_days_since_epoch(d0.days_since_epoch() + 12 * i64::from(t)).to_string(),
+        );
     }
     std::fs::write(dir.join("dates.txt"), dates.join(","))?;
     println!("wrote the basin to {}", dir.display());

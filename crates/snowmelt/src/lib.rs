@@ -67,7 +67,6 @@
 #![doc(test(attr(deny(warnings))))]
 
 pub mod classify;
-pub mod date;
 pub mod error;
 pub mod gmm;
 pub mod optical;
@@ -79,8 +78,8 @@ pub mod tsi;
 pub mod validation;
 pub mod wsi;
 
-pub use date::Date;
 pub use error::{Result, SnowError};
+pub use sar_core::Date;
 
 use ndarray::{Array2, ArrayViewMut1, Axis};
 use sar_core::Raster;

@@ -4,8 +4,8 @@
 
 use sar_core::Raster;
 
-use crate::date::Date;
 use crate::error::{ensure_grid, Result, SnowError};
+use sar_core::Date;
 
 /// A pair of co-registered polarisation channels, γ⁰ in **linear power**.
 /// Either may be missing; the methods that need both say so with
@@ -127,7 +127,7 @@ impl ReferenceParams {
             None => true,
             Some((a, b)) => (a..=b).contains(&date.year()),
         };
-        self.months.contains(&date.month()) && in_years
+        self.months.iter().any(|&m| u32::from(m) == date.month()) && in_years
     }
 }
 

@@ -27,9 +27,8 @@ use rand::SeedableRng;
 use rand_distr::{Distribution, Gamma, Normal};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use sar_core::terrain::{local_incidence_angle, Incidence, LookDirection};
-use sar_core::{Crs, Grid, Raster};
+use sar_core::{Crs, Date, Grid, Raster};
 
-use crate::date::Date;
 use crate::error::{Result, SnowError};
 use crate::optical::{class as oclass, Reflectances};
 use crate::ratio::{composite_ratio, geometry, geometry_mask_from_terrain, Masks, RatioParams};
@@ -338,7 +337,7 @@ impl Basin {
         };
         let mut winter = Vec::with_capacity(params.n_winter);
         for i in 0..params.n_winter {
-            let date = Date::new(2017 + (i / 2) as i32, if i % 2 == 0 { 1 } else { 2 }, 10)?;
+            let date = Date::from_ymd(2017 + (i / 2) as i32, if i % 2 == 0 { 1 } else { 2 }, 10)?;
             let bs = acquire(&|_, _, _| (0.0, 0.0), &mut rng);
             winter.push(Acquisition {
                 date,
@@ -377,7 +376,7 @@ impl Basin {
             }
         }
         let summer = Acquisition {
-            date: Date::new(2020, 7, 31)?,
+            date: Date::from_ymd(2020, 7, 31)?,
             orbit: 1,
             backscatter: summer_bs,
         };

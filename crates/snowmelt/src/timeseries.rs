@@ -8,9 +8,9 @@
 use ndarray::Array2;
 use sar_core::Raster;
 
-use crate::date::Date;
 use crate::error::{ensure_grid, Result, SnowError};
 use crate::validation::band_range;
+use sar_core::Date;
 
 /// Wet-snow extent per elevation band (rows) and date (columns).
 #[derive(Debug, Clone, PartialEq)]

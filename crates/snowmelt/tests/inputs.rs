@@ -22,7 +22,7 @@ fn r(a: Array2<f64>) -> Raster<f64> {
 
 fn acq(y: i32, m: u8, orbit: u32, v: f64) -> Acquisition {
     Acquisition {
-        date: Date::new(y, m, 5).unwrap(),
+        date: Date::from_ymd(y, u32::from(m), 5).unwrap(),
         orbit,
         backscatter: DualPol::new(
             r(Array2::from_elem((2, 2), v)),

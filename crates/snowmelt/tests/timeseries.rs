@@ -27,31 +27,10 @@ fn setup(n_dates: usize) -> (Raster<f64>, Vec<Raster<u8>>, Vec<Date>) {
         }
         masks.push(Raster::new(m, grid.clone()).unwrap());
         // 12-day repeat from 1 April 2019; the last dates run into 2020 when n_dates is large.
-        let d0 = Date::new(2019, 4, 1).unwrap().days_since_epoch() + 12 * t as i64;
-        dates.push(date_from_days(d0));
+        let d0 = Date::from_ymd(2019, 4, 1).unwrap().days_since_epoch() + 12 * t as i64;
+        dates.push(Date::from_days_since_epoch(d0));
     }
     (dem, masks, dates)
-}
-
-fn date_from_days(days: i64) -> Date {
-    let mut d = Date::new(1970, 1, 1).unwrap();
-    // Walk month by month (test helper only).
-    let (mut y, mut m) = (1970, 1u8);
-    loop {
-        let next = if m == 12 {
-            Date::new(y + 1, 1, 1)
-        } else {
-            Date::new(y, m + 1, 1)
-        }
-        .unwrap();
-        if next.days_since_epoch() > days {
-            let day = (days - d.days_since_epoch() + 1) as u8;
-            return Date::new(y, m, day).unwrap();
-        }
-        d = next;
-        y = d.year();
-        m = d.month();
-    }
 }
 
 #[test]
