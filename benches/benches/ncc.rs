@@ -13,7 +13,9 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use ncc_stack::preprocess::{preprocess, PreprocessParams};
 use ncc_stack::synth::{generate, SceneParams};
-use ncc_stack::{form_pairs, track, Date, NccContext, PeakParams, SearchRadius, SubpixelMethod, TrackParams};
+use ncc_stack::{
+    form_pairs, track, Date, NccContext, PeakParams, SearchRadius, SubpixelMethod, TrackParams,
+};
 use ndarray::{s, Array2};
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -37,9 +39,14 @@ fn zncc_one_template(c: &mut Criterion) {
         let mut scratch = ctx.make_scratch();
         let c0 = 64;
         let tpl = imgs[0].slice(s![c0..c0 + t, c0..c0 + t]).to_owned();
-        let win = imgs[1].slice(s![c0 - r..c0 + t + r, c0 - r..c0 + t + r]).to_owned();
+        let win = imgs[1]
+            .slice(s![c0 - r..c0 + t + r, c0 - r..c0 + t + r])
+            .to_owned();
         g.bench_with_input(BenchmarkId::new("t_px_search16", t), &t, |b, _| {
-            b.iter(|| ctx.zncc(tpl.view(), win.view(), &mut scratch).expect("zncc"))
+            b.iter(|| {
+                ctx.zncc(tpl.view(), win.view(), &mut scratch)
+                    .expect("zncc")
+            })
         });
     }
     g.finish();
@@ -50,7 +57,9 @@ fn full_stack(c: &mut Criterion) {
     let imgs = scene(n, 8);
     let views: Vec<_> = imgs.iter().map(|a| a.view()).collect();
     let grid = Grid::north_up(n, n, 600_000.0, 5_100_000.0, 2.0, 2.0, Crs::epsg(32632));
-    let dates: Vec<Date> = (0..8).map(|k| Date::from_days_since_epoch(17_176 + 11 * k)).collect();
+    let dates: Vec<Date> = (0..8)
+        .map(|k| Date::from_days_since_epoch(17_176 + 11 * k))
+        .collect();
     let pairs = form_pairs(&[dates], 1, 0.5).expect("pairs");
     let params = TrackParams::new()
         .template_px(48)

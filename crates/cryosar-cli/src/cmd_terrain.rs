@@ -176,6 +176,15 @@ pub fn demo_part(out: &Path, report: &mut String) -> anyhow::Result<()> {
         Colormap::Magma,
         "slope (degrees)",
     )?;
+    let (lo, hi) = crate::util::robust_range(lia.data.view()).context("LIA has no valid pixel")?;
+    write_png_colormap(
+        &out.join("lia.png"),
+        lia.data.view(),
+        lo,
+        hi,
+        Colormap::Turbo,
+        "local incidence angle (degrees)",
+    )?;
     let err = sar_core::stats::Summary::of(
         sa.slope
             .data
@@ -212,7 +221,7 @@ pub fn demo_part(out: &Path, report: &mut String) -> anyhow::Result<()> {
     )?;
     writeln!(
         report,
-        "files: dem.tif slope.tif aspect.tif lia.tif dem.png slope.png\n"
+        "files: dem.tif slope.tif aspect.tif lia.tif dem.png slope.png lia.png\n"
     )?;
     Ok(())
 }

@@ -7,8 +7,8 @@ use anyhow::Context;
 use ncc_stack::preprocess::{preprocess, PreprocessParams};
 use ncc_stack::synth::{generate, DisplacementField, SceneParams};
 use ncc_stack::{
-    apply_filter, coverage, filter_mask, form_pairs, residual_ratio, track, Date, FilterParams, PairSet,
-    PeakParams, SearchRadius, SubpixelMethod, TemplateStatus, TrackParams, VelocityField,
+    apply_filter, coverage, filter_mask, form_pairs, residual_ratio, track, Date, FilterParams,
+    PairSet, PeakParams, SearchRadius, SubpixelMethod, TemplateStatus, TrackParams, VelocityField,
 };
 use rand::SeedableRng;
 use sar_core::{geotiff, Crs, Grid, Raster};
@@ -104,18 +104,26 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let pairs = form_pairs(&[dates], args.interval, 0.5)?;
     let mut rasters = Vec::with_capacity(args.images.len());
     for path in &args.images {
-        let r = geotiff::read_f64(path, 0).with_context(|| format!("cannot read {}", path.display()))?;
+        let r = geotiff::read_f64(path, 0)
+            .with_context(|| format!("cannot read {}", path.display()))?;
         if let Some(first) = rasters.first() {
             let first: &Raster<f64> = first;
-            first
-                .grid
-                .ensure_same(&r.grid)
-                .with_context(|| format!("{} is not on the grid of {}", path.display(), args.images[0].display()))?;
+            first.grid.ensure_same(&r.grid).with_context(|| {
+                format!(
+                    "{} is not on the grid of {}",
+                    path.display(),
+                    args.images[0].display()
+                )
+            })?;
         }
         rasters.push(r);
     }
     let grid = rasters[0].grid.clone();
-    let pre_params = PreprocessParams::new().highpass(if args.no_highpass { None } else { Some((51, 17.0)) });
+    let pre_params = PreprocessParams::new().highpass(if args.no_highpass {
+        None
+    } else {
+        Some((51, 17.0))
+    });
     let pre: Vec<_> = rasters
         .iter()
         .map(|r| preprocess(r.data.view(), &pre_params))
@@ -147,7 +155,9 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     };
     let field = track(&views, &grid, &pairs, &params, Some(&progress))?;
     bar.finish_and_clear();
-    let filt = FilterParams::new().snr_min_db(args.snr_min).v_max_m_per_day(args.vmax);
+    let filt = FilterParams::new()
+        .snr_min_db(args.snr_min)
+        .v_max_m_per_day(args.vmax);
     let filtered = apply_filter(&field, &filt);
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create output folder {}", args.out.display()))?;
@@ -200,7 +210,14 @@ pub fn demo_part(out: &Path, report: &mut String) -> anyhow::Result<()> {
     let s = generate(&scene, &mut rng)?;
     let grid = Grid::north_up(n, n, 640_000.0, 5_150_000.0, 2.0, 2.0, Crs::epsg(32632));
     let dates: Vec<Date> = (0..8)
-        .map(|k| Date::from_days_since_epoch(Date::from_ymd(2017, 1, 10).map(|d| d.days_since_epoch()).unwrap_or(0) + 11 * k))
+        .map(|k| {
+            Date::from_days_since_epoch(
+                Date::from_ymd(2017, 1, 10)
+                    .map(|d| d.days_since_epoch())
+                    .unwrap_or(0)
+                    + 11 * k,
+            )
+        })
         .collect();
     let pairs = form_pairs(&[dates], 1, 0.5)?;
     let pre: Vec<_> = s
@@ -218,7 +235,10 @@ pub fn demo_part(out: &Path, report: &mut String) -> anyhow::Result<()> {
     let mut rows = Vec::new();
     let mut region: Option<ndarray::Array2<bool>> = None;
     for t in [96usize, 48] {
-        for (label, set) in [("pair-wise (1st pair)", &single), ("stacked (7 pairs)", &pairs)] {
+        for (label, set) in [
+            ("pair-wise (1st pair)", &single),
+            ("stacked (7 pairs)", &pairs),
+        ] {
             let params = TrackParams::new().template_px(t);
             let f = track(&views, &grid, set, &params, None)?;
             // glacier templates reachable by the 96 px templates (first run)
@@ -246,7 +266,15 @@ pub fn demo_part(out: &Path, report: &mut String) -> anyhow::Result<()> {
             }
             let rmse = (err.iter().map(|e| e * e).sum::<f64>() / err.len().max(1) as f64).sqrt();
             let res = residual_ratio(&f, stable.view(), None, 1.0)?;
-            let prefix = format!("velocity_{}_{}px_", if set.pairs.len() == 1 { "pair" } else { "stack" }, t);
+            let prefix = format!(
+                "velocity_{}_{}px_",
+                if set.pairs.len() == 1 {
+                    "pair"
+                } else {
+                    "stack"
+                },
+                t
+            );
             write_outputs(out, &prefix, &apply_filter(&f, &filt), 0.5)?;
             rows.push(Row {
                 name: format!("{label}, {t} px"),
@@ -262,9 +290,15 @@ pub fn demo_part(out: &Path, report: &mut String) -> anyhow::Result<()> {
         "synthetic glacier: {n}x{n} px at 2 m, 8 images 11 days apart, coherence 0.35, \
          channel flowing east at up to 1.5 px (0.27 m/d) per interval; 7 pairs (a = 1)."
     )?;
-    writeln!(report, "coverage = glacier templates with SNR ≥ 10 dB and |v| ≤ 1 m/d (eq. 2.8);")?;
+    writeln!(
+        report,
+        "coverage = glacier templates with SNR ≥ 10 dB and |v| ≤ 1 m/d (eq. 2.8);"
+    )?;
     writeln!(report, "RMSE of vx against the truth on those templates; residual ratio on stable ground (eq. 2.9, unfiltered, > 1 px).\n")?;
-    writeln!(report, "| run | coverage | RMSE vx (m/d) | residual ratio |")?;
+    writeln!(
+        report,
+        "| run | coverage | RMSE vx (m/d) | residual ratio |"
+    )?;
     writeln!(report, "|---|---|---|---|")?;
     for r in &rows {
         writeln!(

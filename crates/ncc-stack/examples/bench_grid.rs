@@ -18,7 +18,9 @@ use std::time::Instant;
 
 use ncc_stack::preprocess::{preprocess, PreprocessParams};
 use ncc_stack::synth::{generate, SceneParams};
-use ncc_stack::{form_pairs, track, Date, PairSet, PeakParams, SearchRadius, SubpixelMethod, TrackParams};
+use ncc_stack::{
+    form_pairs, track, Date, PairSet, PeakParams, SearchRadius, SubpixelMethod, TrackParams,
+};
 use rand::SeedableRng;
 use sar_core::{geotiff, Crs, Grid, Raster};
 
@@ -32,18 +34,24 @@ fn main() -> anyhow::Result<()> {
     let grid = Grid::north_up(n, n, 600_000.0, 5_100_000.0, 2.0, 2.0, Crs::epsg(32632));
     let mut pre = Vec::new();
     for (k, img) in s.intensity.iter().enumerate() {
-        geotiff::write_f64(out.join(format!("img_{k}.tif")), &Raster::new(img.clone(), grid.clone())?)?;
+        geotiff::write_f64(
+            out.join(format!("img_{k}.tif")),
+            &Raster::new(img.clone(), grid.clone())?,
+        )?;
         let p = preprocess(img.view(), &PreprocessParams::new())?;
         // round to f32 so both programs see identical values
         let p = p.mapv(|v| v as f32 as f64);
-        let mut f = std::io::BufWriter::new(std::fs::File::create(out.join(format!("pre_{k}.f32")))?);
+        let mut f =
+            std::io::BufWriter::new(std::fs::File::create(out.join(format!("pre_{k}.f32")))?);
         for v in p.iter() {
             f.write_all(&(*v as f32).to_le_bytes())?;
         }
         pre.push(p);
     }
     let views: Vec<_> = pre.iter().map(|a| a.view()).collect();
-    let dates: Vec<Date> = (0..8).map(|k| Date::from_days_since_epoch(17_176 + 11 * k)).collect();
+    let dates: Vec<Date> = (0..8)
+        .map(|k| Date::from_days_since_epoch(17_176 + 11 * k))
+        .collect();
     let stack = form_pairs(&[dates], 1, 0.5)?;
     let single = PairSet {
         pairs: vec![stack.pairs[0]],
@@ -82,5 +90,7 @@ fn main() -> anyhow::Result<()> {
 }
 
 fn rayon_threads() -> usize {
-    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
 }

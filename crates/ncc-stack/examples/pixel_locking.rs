@@ -1,11 +1,11 @@
 //! Pixel-locking bias of intensity offset tracking versus the fractional
 //! part of a uniform shift, with and without ×2 oversampling.
 //!
-//! Run: `cargo run --release -p ncc-stack --example pixel_locking`
+//! Run: `cargo run --release -p ncc-stack --example pixel_locking [-- BANDWIDTH]`
 //!
 //! For each true shift `1 + f` px (f = 0, 0.1, …, 0.9, both axes the same)
 //! two images of a 256×256 synthetic scene (coherence 0.95, full-band
-//! complex speckle, bandwidth 1.0) are correlated with 64 px templates
+//! complex speckle, bandwidth 1.0 unless given) are correlated with 64 px templates
 //! (16 px step, ±4 px search, Gaussian fit) and the mean error (bias) and
 //! RMSE of the x offset over all templates is printed for:
 //! * `plain`: detected intensity as is;
@@ -60,6 +60,11 @@ fn run(
 }
 
 fn main() {
+    let bandwidth: f64 = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1.0);
+    println!("complex bandwidth {bandwidth} of the Nyquist band");
     for method in [
         ncc_stack::SubpixelMethod::GaussianFit,
         ncc_stack::SubpixelMethod::Parabolic,
@@ -71,7 +76,7 @@ fn main() {
             let shift = 1.0 + k as f64 / 10.0;
             let p = SceneParams::new(256, 256, 2)
                 .coherence(0.95)
-                .bandwidth(1.0)
+                .bandwidth(bandwidth)
                 .texture_contrast(0.0)
                 .displacement(DisplacementField::Uniform {
                     dx_px: shift,

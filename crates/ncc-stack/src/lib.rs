@@ -104,8 +104,6 @@ pub mod synth;
 pub mod track;
 pub mod zncc;
 
-/// Acquisition dates (re-exported from sar-core).
-pub use sar_core::Date;
 pub use error::{NccError, Result};
 pub use eval::{
     apply_filter, coverage, filter_mask, residual_ratio, snr_gain, stack_size_study, FilterParams,
@@ -113,6 +111,8 @@ pub use eval::{
 };
 pub use pairs::{check_pairs, form_pairs, Pair, PairSet};
 pub use peak::{estimate_peak, PeakEstimate, PeakParams, SubpixelMethod};
+/// Acquisition dates (re-exported from sar-core).
+pub use sar_core::Date;
 pub use track::{
     track, NccForm, Progress, SearchRadius, TemplateStatus, TrackParams, TrackSummary,
     VelocityField,

@@ -1,7 +1,7 @@
 //! Acquisition time series and the pairs of a stack (eq. 2.4).
 
-use sar_core::Date;
 use crate::error::{NccError, Result};
+use sar_core::Date;
 
 /// One image pair: indices into the flat list of images (primary first,
 /// i.e. the earlier acquisition).

@@ -141,7 +141,7 @@ pub struct PeakEstimate {
 /// sub-pixel offset and SNR. `None` if the surface has no finite value.
 ///
 /// ```
-/// use ncc_stack::{estimate_peak, PeakParams, SubpixelMethod};
+/// use ncc_stack::{estimate_peak, PeakParams};
 /// use ndarray::Array2;
 /// // a Gaussian peak at (+1.3, −0.6) lags from the centre of a 21×21 surface
 /// let s = Array2::from_shape_fn((21, 21), |(r, c)| {

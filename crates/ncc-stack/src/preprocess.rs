@@ -107,7 +107,7 @@ fn conv_axis(
 /// use ncc_stack::preprocess::gaussian_highpass;
 /// use ndarray::Array2;
 /// // a plane is removed up to the edges
-/// let img = Array2::from_shape_fn((40, 40), |(r, c)| 3.0 + 0.5 * r as f64);
+/// let img = Array2::from_shape_fn((40, 40), |(r, _c)| 3.0 + 0.5 * r as f64);
 /// let hp = gaussian_highpass(img.view(), 11, 3.0)?;
 /// approx::assert_abs_diff_eq!(hp[[20, 20]], 0.0, epsilon = 1e-9);
 /// # Ok::<(), ncc_stack::NccError>(())

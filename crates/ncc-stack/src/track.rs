@@ -462,7 +462,11 @@ impl<'a> Engine<'a> {
     /// Top-left corner of the template of output cell (i, j) in working
     /// pixels, or `None` if template plus search window crosses the edge.
     pub(crate) fn template_origin(&self, i: usize, j: usize) -> Option<(usize, usize)> {
-        let (rows, cols) = self.images.iter().find(|v| !v.is_empty()).map(|v| v.dim())?;
+        let (rows, cols) = self
+            .images
+            .iter()
+            .find(|v| !v.is_empty())
+            .map(|v| v.dim())?;
         let half_step = self.step / 2;
         let r0 = (i * self.step + half_step) as isize - (self.t / 2) as isize;
         let c0 = (j * self.step + half_step) as isize - (self.t / 2) as isize;

@@ -343,7 +343,8 @@ impl NccContext {
                 }
             }
         }
-        self.fft.inverse_rows(buf, &mut scratch.tmp, &mut scratch.fft, s);
+        self.fft
+            .inverse_rows(buf, &mut scratch.tmp, &mut scratch.fft, s);
         let scale = 1.0 / (l * l) as f64;
         for dy in 0..s {
             for dx in 0..s {
