@@ -11,12 +11,12 @@ use clap::{Parser, Subcommand};
 mod demo;
 mod util;
 // @modules (one `mod cmd_<name>;` line per subcommand module)
-mod cmd_voidfill;
-mod cmd_velocity;
-mod cmd_snowstats;
-mod cmd_wetsnow;
 mod cmd_info;
+mod cmd_snowstats;
 mod cmd_terrain;
+mod cmd_velocity;
+mod cmd_voidfill;
+mod cmd_wetsnow;
 
 /// cryosar: glacier and snow measurements from SAR data.
 #[derive(Debug, Parser)]
