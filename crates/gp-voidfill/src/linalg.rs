@@ -92,6 +92,9 @@ where
 pub fn cholesky_in_place(a: &mut Array2<f64>) -> Result<(), NotPositiveDefinite> {
     let n = a.nrows();
     assert_eq!(n, a.ncols(), "cholesky_in_place needs a square matrix");
+    if n == 0 {
+        return Ok(());
+    }
     if !a.is_standard_layout() {
         *a = a.as_standard_layout().to_owned();
     }

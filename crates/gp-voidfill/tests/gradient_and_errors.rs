@@ -173,3 +173,39 @@ fn parallel_equals_serial() {
     let b = four.install(run);
     assert_eq!(a, b);
 }
+
+#[test]
+fn scalable_path_is_selected_above_threshold_and_matches_exact() {
+    let (x, y) = data(400, 2, 12);
+    let (xs, ys) = data(200, 2, 13);
+    let base = GpVoidFill::new()
+        .split(SplitStrategy::Random)
+        .max_epochs(150)
+        .learning_rate(0.03)
+        .hyper_subsample(150);
+    let exact = base.clone().fit(x.view(), y.view()).unwrap();
+    assert_eq!(exact.report().method, gp_voidfill::Method::Exact);
+    let nn = base
+        .exact_max_train(100)
+        .neighbours(32)
+        .global_points(64)
+        .fit(x.view(), y.view())
+        .unwrap();
+    assert_eq!(
+        nn.report().method,
+        gp_voidfill::Method::NearestNeighbour {
+            hyper_subsample: 150,
+            neighbours: 32,
+            global_points: 64
+        }
+    );
+    let rmse = |m: &gp_voidfill::FittedGp| {
+        let p = m.predict(xs.view()).unwrap();
+        ((&p.mean - &ys).mapv(|v| v * v).mean().unwrap()).sqrt()
+    };
+    let (re, rn) = (rmse(&exact), rmse(&nn));
+    // noise is uniform(-0.1, 0.1): std 0.058
+    assert!(rn < 0.1 && rn < 1.3 * re, "NN {rn} vs exact {re}");
+    let vm = nn.void_mean(xs.view()).unwrap();
+    assert!(vm.exact && vm.std_error > 0.0 && vm.std_error < 0.2);
+}

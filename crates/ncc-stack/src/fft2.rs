@@ -67,16 +67,27 @@ impl Fft2 {
         tmp: &mut [Complex64],
         scratch: &mut [Complex64],
     ) {
-        self.fwd.process_with_scratch(buf, scratch);
-        self.transpose(buf, tmp);
-        self.fwd.process_with_scratch(tmp, scratch);
+        self.forward_to_tmp(buf, tmp, scratch);
         buf.copy_from_slice(tmp);
     }
 
-    /// Inverse (unnormalised) transform of a transposed spectrum, computing
-    /// only output rows `0..keep_rows` (written to the start of `buf`; the
-    /// rest of `buf` is left undefined). Saves the second-pass FFTs of the
-    /// rows the correlation surface does not need.
+    /// Forward transform of `buf` (destroyed) into `tmp` (result
+    /// transposed), saving the final copy of [`Self::forward`].
+    pub(crate) fn forward_to_tmp(
+        &self,
+        buf: &mut [Complex64],
+        tmp: &mut [Complex64],
+        scratch: &mut [Complex64],
+    ) {
+        self.fwd.process_with_scratch(buf, scratch);
+        self.transpose(buf, tmp);
+        self.fwd.process_with_scratch(tmp, scratch);
+    }
+
+    /// Inverse (unnormalised) transform of a transposed spectrum in `buf`
+    /// (destroyed), computing only output rows `0..keep_rows`, written to
+    /// the start of `tmp` (the rest of `tmp` is left undefined). Saves the
+    /// second-pass FFTs of the rows the correlation surface does not need.
     pub(crate) fn inverse_rows(
         &self,
         buf: &mut [Complex64],
@@ -95,7 +106,6 @@ impl Fft2 {
             }
         }
         self.inv.process_with_scratch(&mut tmp[..keep * n], scratch);
-        buf[..keep * n].copy_from_slice(&tmp[..keep * n]);
     }
 
     /// Inverse (unnormalised) transform of a transposed spectrum in place.
@@ -118,28 +128,29 @@ pub(crate) fn unpack_two_real(
     n: usize,
     z: &[Complex64],
     a: &mut [Complex64],
-    b: Option<&mut [Complex64]>,
+    mut b: Option<&mut [Complex64]>,
 ) {
-    match b {
-        Some(b) => {
-            for r in 0..n {
-                let rm = (n - r) % n;
-                for c in 0..n {
-                    let cm = (n - c) % n;
-                    let zk = z[r * n + c];
-                    let zm = z[rm * n + cm].conj();
-                    a[r * n + c] = (zk + zm) * 0.5;
+    // `Z[-k]` of row `r` lies in row `rm = (n − r) mod n`, columns reversed
+    // with column 0 fixed; iterating slices avoids a modulo per element.
+    for r in 0..n {
+        let rm = if r == 0 { 0 } else { n - r };
+        let zr = &z[r * n..(r + 1) * n];
+        let zm = &z[rm * n..(rm + 1) * n];
+        let mirror = std::iter::once(&zm[0]).chain(zm[1..].iter().rev());
+        let ar = &mut a[r * n..(r + 1) * n];
+        match b.as_deref_mut() {
+            Some(b) => {
+                let br = &mut b[r * n..(r + 1) * n];
+                for (((oa, ob), &zk), zm) in ar.iter_mut().zip(br.iter_mut()).zip(zr).zip(mirror) {
+                    let zm = zm.conj();
+                    *oa = (zk + zm) * 0.5;
                     let d = (zk - zm) * 0.5;
-                    b[r * n + c] = Complex64::new(d.im, -d.re);
+                    *ob = Complex64::new(d.im, -d.re);
                 }
             }
-        }
-        None => {
-            for r in 0..n {
-                let rm = (n - r) % n;
-                for c in 0..n {
-                    let cm = (n - c) % n;
-                    a[r * n + c] = (z[r * n + c] + z[rm * n + cm].conj()) * 0.5;
+            None => {
+                for ((oa, &zk), zm) in ar.iter_mut().zip(zr).zip(mirror) {
+                    *oa = (zk + zm.conj()) * 0.5;
                 }
             }
         }

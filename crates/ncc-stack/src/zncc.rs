@@ -198,26 +198,36 @@ impl NccContext {
         dst: &mut [f64],
     ) -> std::result::Result<f64, Invalid> {
         let (t, l) = (self.t, self.window_size());
-        let mut sum = 0.0;
-        for v in src.iter() {
-            if !v.is_finite() {
-                return Err(Invalid::NoData);
-            }
-            sum += v;
+        dst.fill(0.0);
+        let sum = copy_rows(src, dst, l);
+        if !sum.is_finite() {
+            return Err(Invalid::NoData);
         }
         let mean = sum / (t * t) as f64;
-        dst.fill(0.0);
-        let mut ss = 0.0;
-        let mut raw = 0.0;
-        for (i, row) in src.rows().into_iter().enumerate() {
+        let mut ss = [0.0; LANES];
+        let mut raw = [0.0; LANES];
+        for i in 0..t {
             let d = &mut dst[i * l..i * l + t];
-            for (o, &v) in d.iter_mut().zip(row.iter()) {
+            let mut chunks = d.chunks_exact_mut(LANES);
+            for c in &mut chunks {
+                for k in 0..LANES {
+                    let v = c[k];
+                    let z = v - mean;
+                    c[k] = z;
+                    ss[k] += z * z;
+                    raw[k] += v * v;
+                }
+            }
+            for (k, o) in chunks.into_remainder().iter_mut().enumerate() {
+                let v = *o;
                 let z = v - mean;
                 *o = z;
-                ss += z * z;
-                raw += v * v;
+                ss[k] += z * z;
+                raw[k] += v * v;
             }
         }
+        let ss: f64 = ss.iter().sum();
+        let raw: f64 = raw.iter().sum();
         if ss <= ZERO_VAR_REL * raw || ss <= f64::MIN_POSITIVE {
             return Err(Invalid::ZeroVariance);
         }
@@ -235,46 +245,49 @@ impl NccContext {
         scratch: &mut NccScratch,
     ) -> std::result::Result<(), Invalid> {
         let (t, l, s) = (self.t, self.window_size(), self.surface_size());
-        let mut sum = 0.0;
-        for v in src.iter() {
-            if !v.is_finite() {
-                return Err(Invalid::NoData);
-            }
-            sum += v;
+        let sum = copy_rows(src, dst, l);
+        if !sum.is_finite() {
+            return Err(Invalid::NoData);
         }
         let mean = sum / (l * l) as f64;
         let w = l + 1;
         let (s1, s2) = (&mut scratch.sat1, &mut scratch.sat2);
         s1[..w].fill(0.0);
         s2[..w].fill(0.0);
-        for (i, row) in src.rows().into_iter().enumerate() {
-            let mut a1 = 0.0;
-            let mut a2 = 0.0;
-            s1[(i + 1) * w] = 0.0;
-            s2[(i + 1) * w] = 0.0;
-            for (j, &v) in row.iter().enumerate() {
-                let z = v - mean;
-                dst[i * l + j] = z;
-                a1 += z;
-                a2 += z * z;
-                s1[(i + 1) * w + j + 1] = s1[i * w + j + 1] + a1;
-                s2[(i + 1) * w + j + 1] = s2[i * w + j + 1] + a2;
+        for i in 0..l {
+            let d = &mut dst[i * l..(i + 1) * l];
+            let (p1, c1) = s1[i * w..(i + 2) * w].split_at_mut(w);
+            let (p2, c2) = s2[i * w..(i + 2) * w].split_at_mut(w);
+            c1[0] = 0.0;
+            c2[0] = 0.0;
+            let (mut a1, mut a2) = (0.0, 0.0);
+            for ((((z, o1), o2), q1), q2) in d
+                .iter_mut()
+                .zip(&mut c1[1..])
+                .zip(&mut c2[1..])
+                .zip(&p1[1..])
+                .zip(&p2[1..])
+            {
+                *z -= mean;
+                a1 += *z;
+                a2 += *z * *z;
+                *o1 = q1 + a1;
+                *o2 = q2 + a2;
             }
         }
         let n = (t * t) as f64;
         for dy in 0..s {
-            for dx in 0..s {
-                let box_sum = |sat: &[f64]| {
-                    sat[(dy + t) * w + dx + t] - sat[dy * w + dx + t] - sat[(dy + t) * w + dx]
-                        + sat[dy * w + dx]
-                };
-                let b1 = box_sum(s1);
-                let b2 = box_sum(s2);
+            let (top1, bot1) = (&s1[dy * w..dy * w + w], &s1[(dy + t) * w..(dy + t) * w + w]);
+            let (top2, bot2) = (&s2[dy * w..dy * w + w], &s2[(dy + t) * w..(dy + t) * w + w]);
+            let out = &mut inv_std[dy * s..(dy + 1) * s];
+            for (dx, o) in out.iter_mut().enumerate() {
+                let b1 = bot1[dx + t] - top1[dx + t] - bot1[dx] + top1[dx];
+                let b2 = bot2[dx + t] - top2[dx + t] - bot2[dx] + top2[dx];
                 let var = b2 - b1 * b1 / n;
                 if var <= ZERO_VAR_REL * b2 || var <= f64::MIN_POSITIVE {
                     return Err(Invalid::ZeroVariance);
                 }
-                inv_std[dy * s + dx] = 1.0 / var.sqrt();
+                *o = 1.0 / var.sqrt();
             }
         }
         Ok(())
@@ -302,7 +315,8 @@ impl NccContext {
                 }
             }
         }
-        self.fft.forward(buf, &mut scratch.tmp, &mut scratch.fft);
+        self.fft.forward_to_tmp(buf, &mut scratch.tmp, &mut scratch.fft);
+        let buf = &scratch.tmp;
         match out_b {
             Some(ob) => unpack_two_real(self.fft.n(), buf, out_a, Some(ob)),
             None => {
@@ -345,6 +359,7 @@ impl NccContext {
         }
         self.fft
             .inverse_rows(buf, &mut scratch.tmp, &mut scratch.fft, s);
+        let buf = &scratch.tmp;
         let scale = 1.0 / (l * l) as f64;
         for dy in 0..s {
             for dx in 0..s {
@@ -363,6 +378,34 @@ impl NccContext {
             }
         }
     }
+}
+
+/// Accumulator lanes of the template sums (independent chains, so the
+/// loop is not bound by the latency of one floating-point add).
+const LANES: usize = 4;
+
+/// Copy `src` row by row into `dst` (row stride `stride`) and return the
+/// sum of its pixels, which is NaN or infinite if any pixel is not finite
+/// (the no-data test, folded into the copy).
+fn copy_rows(src: ArrayView2<'_, f64>, dst: &mut [f64], stride: usize) -> f64 {
+    let mut acc = [0.0; LANES];
+    for (i, row) in src.rows().into_iter().enumerate() {
+        let d = &mut dst[i * stride..i * stride + row.len()];
+        match row.as_slice() {
+            Some(sl) => d.copy_from_slice(sl),
+            None => d.iter_mut().zip(row.iter()).for_each(|(o, &v)| *o = v),
+        }
+        let mut chunks = d.chunks_exact(LANES);
+        for c in &mut chunks {
+            for k in 0..LANES {
+                acc[k] += c[k];
+            }
+        }
+        for (k, &v) in chunks.remainder().iter().enumerate() {
+            acc[k] += v;
+        }
+    }
+    acc.iter().sum()
 }
 
 /// The energy-normalised circular cross-correlation of eq. 2.1 for two
