@@ -26,6 +26,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     crate::cmd_terrain::demo_part(&args.out, &mut report)?;
     crate::cmd_wetsnow::demo_part(&args.out, &mut report)?;
     crate::cmd_voidfill::demo_part(&args.out, &mut report)?;
+    crate::demo_uncertainty::demo_part(&args.out, &mut report)?;
     // @demo (one `crate::cmd_<name>::demo_part(&args.out, &mut report)?;` line per part)
     crate::cmd_velocity::demo_part(&args.out, &mut report)?;
     let path = args.out.join("report.txt");

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod demo;
+mod demo_uncertainty;
 mod util;
 // @modules (one `mod cmd_<name>;` line per subcommand module)
 mod cmd_info;

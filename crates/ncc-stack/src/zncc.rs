@@ -315,7 +315,8 @@ impl NccContext {
                 }
             }
         }
-        self.fft.forward_to_tmp(buf, &mut scratch.tmp, &mut scratch.fft);
+        self.fft
+            .forward_to_tmp(buf, &mut scratch.tmp, &mut scratch.fft);
         let buf = &scratch.tmp;
         match out_b {
             Some(ob) => unpack_two_real(self.fft.n(), buf, out_a, Some(ob)),
