@@ -12,6 +12,7 @@
 //! * [`geotiff`] — pure-Rust GeoTIFF reading and writing.
 //! * [`sar`] — SAR image types: SLC, intensity, dB, multilooking,
 //!   interferogram (thesis eq. 1.4), coherence (eq. 1.9), phase wrapping.
+//! * [`date`] — calendar dates of acquisitions ([`Date`]).
 //! * [`terrain`] — slope, aspect (Horn 1981, Zevenbergen–Thorne 1987) and the
 //!   local incidence angle.
 //!
@@ -32,6 +33,17 @@
 //! assert_eq!(dem.grid.pixel_center(0, 0), (500_015.0, 3_999_985.0));
 //! # Ok::<(), sar_core::SarError>(())
 //! ```
+//!
+//! ## References
+//!
+//! * Horn, B. K. P. (1981). Hill shading and the reflectance map. *Proc. IEEE* 69(1), 14–47.
+//! * Zevenbergen, L. W., Thorne, C. R. (1987). Quantitative analysis of land surface topography.
+//!   *Earth Surface Processes and Landforms* 12(1), 47–56.
+//! * Höhle, J., Höhle, M. (2009). Accuracy assessment of digital elevation models by means of
+//!   robust statistical methods. *ISPRS J. Photogramm. Remote Sens.* 64(4), 398–406 (NMAD).
+//! * Adobe (1992). TIFF revision 6.0; OGC (2019). GeoTIFF standard 1.1 (19-008r4).
+//! * Li, S. (2025). *Advancing Applications of Synthetic Aperture Radar for Cryosphere Studies in
+//!   Alpine Regions*. Doctoral thesis, ETH Zurich (eqs. 1.4, 1.9).
 #![doc(test(attr(deny(warnings))))]
 
 pub mod date;
