@@ -211,21 +211,7 @@ impl<K: Kernel + Clone> ExactGp<K> {
                 reason: format!("must be finite and >= 0, got {noise_variance}"),
             });
         }
-        if let Some(i) = x
-            .axis_iter(Axis(0))
-            .position(|r| r.iter().any(|v| !v.is_finite()))
-        {
-            return Err(GpError::NonFinite {
-                what: "feature",
-                index: i,
-            });
-        }
-        if let Some(i) = y.iter().position(|v| !v.is_finite()) {
-            return Err(GpError::NonFinite {
-                what: "target",
-                index: i,
-            });
-        }
+        ensure_finite(x, y)?;
         let mut k = kernel_matrix(&kernel, x);
         for i in 0..k.nrows() {
             k[[i, i]] += noise_variance;
@@ -449,6 +435,26 @@ impl<K: Kernel + Clone> ExactGp<K> {
     pub fn y(&self) -> ArrayView1<'_, f64> {
         self.y.view()
     }
+}
+
+/// [`GpError::NonFinite`] naming the first feature row or target that is not finite.
+pub(crate) fn ensure_finite(x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>) -> Result<()> {
+    if let Some(i) = x
+        .axis_iter(Axis(0))
+        .position(|r| r.iter().any(|v| !v.is_finite()))
+    {
+        return Err(GpError::NonFinite {
+            what: "feature",
+            index: i,
+        });
+    }
+    if let Some(i) = y.iter().position(|v| !v.is_finite()) {
+        return Err(GpError::NonFinite {
+            what: "target",
+            index: i,
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]

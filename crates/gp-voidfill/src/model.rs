@@ -312,21 +312,7 @@ impl GpVoidFill {
         if x.ncols() == 0 {
             return Err(GpError::Shape("no feature columns".into()));
         }
-        if let Some(i) = x
-            .axis_iter(Axis(0))
-            .position(|r| r.iter().any(|v| !v.is_finite()))
-        {
-            return Err(GpError::NonFinite {
-                what: "feature",
-                index: i,
-            });
-        }
-        if let Some(i) = y.iter().position(|v| !v.is_finite()) {
-            return Err(GpError::NonFinite {
-                what: "target",
-                index: i,
-            });
-        }
+        crate::exact::ensure_finite(x, y)?;
         Ok(())
     }
 
