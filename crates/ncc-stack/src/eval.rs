@@ -330,19 +330,19 @@ pub fn stack_size_study<R: Rng + ?Sized>(
     let filter = study.filter;
     let thr = study.residual_threshold_px;
     let t_days = engine.interval_days;
-    let per_cell: Vec<Vec<(bool, bool)>> =
-        for_each_cell(&engine, params_parallel(params), None, |e, i, j, st| {
-            let Some((r0, c0)) = e.template_origin(i, j) else {
+    let per_cell: Vec<Vec<(bool, bool)>> = for_each_cell(
+        &engine,
+        params_parallel(params),
+        None,
+        |i, j| region[[i, j]] || stable[[i, j]],
+        |e, i, _, st, slot| {
+            let Some(b) = slot else {
                 return vec![(false, false); combos.len()];
             };
-            if !region[[i, j]] && !stable[[i, j]] {
-                return vec![(false, false); combos.len()];
-            }
-            e.pair_surfaces(r0, c0, st);
             combos
                 .iter()
                 .map(|c| {
-                    let (n, _) = e.average(st, c.iter().copied());
+                    let (n, _) = e.average(st, b, c.iter().copied());
                     if n == 0 {
                         return (false, false);
                     }
@@ -358,7 +358,8 @@ pub fn stack_size_study<R: Rng + ?Sized>(
                     }
                 })
                 .collect()
-        });
+        },
+    );
     let (_, nc) = shape;
     let mut rows = Vec::with_capacity(kk);
     for (k, start, count) in sizes {

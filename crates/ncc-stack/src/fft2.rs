@@ -84,6 +84,23 @@ impl Fft2 {
         self.fwd.process_with_scratch(tmp, scratch);
     }
 
+    /// Forward transform of `buf` (destroyed) into `out` (result
+    /// transposed). Rows `rows..n` of `buf` must be zero: their row
+    /// transforms (zero) are skipped.
+    pub(crate) fn forward_pruned(
+        &self,
+        buf: &mut [Complex64],
+        out: &mut [Complex64],
+        scratch: &mut [Complex64],
+        rows: usize,
+    ) {
+        let n = self.n;
+        self.fwd
+            .process_with_scratch(&mut buf[..rows.min(n) * n], scratch);
+        self.transpose(buf, out);
+        self.fwd.process_with_scratch(out, scratch);
+    }
+
     /// Inverse (unnormalised) transform of a transposed spectrum in `buf`
     /// (destroyed), computing only output rows `0..keep_rows`, written to
     /// the start of `tmp` (the rest of `tmp` is left undefined). Saves the
@@ -124,6 +141,7 @@ impl Fft2 {
 
 /// Split the transform `z` of `a + i·b` (both real) into the transforms of
 /// `a` and `b`: `A[k] = (Z[k] + conj Z[-k]) / 2`, `B[k] = (Z[k] − conj Z[-k]) / 2i`.
+#[cfg(test)]
 pub(crate) fn unpack_two_real(
     n: usize,
     z: &[Complex64],

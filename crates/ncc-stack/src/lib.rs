@@ -114,7 +114,7 @@ pub use peak::{estimate_peak, PeakEstimate, PeakParams, SubpixelMethod};
 /// Acquisition dates (re-exported from sar-core).
 pub use sar_core::Date;
 pub use track::{
-    track, NccForm, Progress, SearchRadius, TemplateStatus, TrackParams, TrackSummary,
+    track, NccForm, PairRoles, Progress, SearchRadius, TemplateStatus, TrackParams, TrackSummary,
     VelocityField,
 };
 pub use zncc::{CircularNcc, NccContext, NccScratch};

@@ -8,7 +8,7 @@ use crate::error::{NccError, Result};
 use crate::pairs::{Pair, PairSet};
 use crate::peak::{estimate_peak_unchecked, PeakEstimate, PeakParams};
 use crate::preprocess::oversample2;
-use crate::zncc::{CircularNcc, Invalid, NccContext, NccScratch};
+use crate::zncc::{CircularNcc, Fill, Invalid, Job, NccContext, NccScratch, Part, SpecRef};
 
 /// How the search radius is chosen.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -50,6 +50,7 @@ pub struct TrackParams {
     form: NccForm,
     peak: PeakParams,
     oversample: bool,
+    roles: PairRoles,
     parallel: bool,
 }
 
@@ -62,6 +63,7 @@ impl Default for TrackParams {
             form: NccForm::Zncc,
             peak: PeakParams::default(),
             oversample: false,
+            roles: PairRoles::Shared,
             parallel: true,
         }
     }
@@ -103,6 +105,16 @@ impl TrackParams {
     pub fn oversample(mut self, on: bool) -> Self {
         self.oversample = on;
         self
+    }
+    /// Which image of each pair provides the template ([`PairRoles`];
+    /// default [`PairRoles::Shared`]: one transform per image).
+    pub fn roles(mut self, roles: PairRoles) -> Self {
+        self.roles = roles;
+        self
+    }
+    /// The pair-role convention.
+    pub fn get_roles(&self) -> PairRoles {
+        self.roles
     }
     /// Use rayon over templates (with the `rayon` feature; default on).
     pub fn parallel(mut self, on: bool) -> Self {
@@ -267,10 +279,12 @@ pub(crate) struct Engine<'a> {
     form: NccForm,
     zncc: Option<NccContext>,
     circ: Option<CircularNcc>,
-    /// reals to transform: (image, is_template)
-    reals: Vec<(usize, bool)>,
-    t_slot: Vec<usize>,
-    w_slot: Vec<usize>,
+    /// Images loaded as templates (ZNCC), or every used image (circular).
+    t_imgs: Vec<usize>,
+    /// Images loaded as search windows (ZNCC).
+    w_imgs: Vec<usize>,
+    /// How each pair is correlated.
+    jobs: Vec<PairJob>,
     pub(crate) peak: PeakParams,
     pub(crate) interval_days: f64,
     pub(crate) search_px: usize,
@@ -278,21 +292,136 @@ pub(crate) struct Engine<'a> {
     image_grid: Grid,
 }
 
+/// Cells whose surfaces are computed together (their transforms share
+/// packed FFTs and their pairs share inverse FFTs).
+pub(crate) const BATCH: usize = 2;
+
+/// How one pair is correlated: the template comes from image `timg`, the
+/// search window from image `wimg`; `reflect` when the template is the
+/// secondary image's, so that the surface is point-reflected to measure
+/// the primary → secondary offset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PairJob {
+    pub(crate) timg: usize,
+    pub(crate) wimg: usize,
+    pub(crate) reflect: bool,
+}
+
+/// Which image of each pair provides the template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PairRoles {
+    /// Each image is loaded and transformed **once** per template, either as
+    /// template or as search window, for all pairs it belongs to (default).
+    /// Images are assigned the two roles alternately along the chains of
+    /// pairs (a 2-colouring of the pair graph; with one interval T every
+    /// cycle has as many forward as backward pairs, so one always exists).
+    /// A pair whose primary image got the window role is correlated with
+    /// the secondary's template, and its surface is point-reflected (lag
+    /// `d` → `−d`) so that every surface measures the primary → secondary
+    /// offset. The offset of such a pair is measured at the template
+    /// position in the secondary image, i.e. displaced by the offset
+    /// itself — negligible where the displacement field is smooth over one
+    /// displacement. A single pair always uses the primary's template.
+    #[default]
+    Shared,
+    /// Every pair uses its primary image's template and its secondary
+    /// image's search window (the classical pair-wise convention); an
+    /// interior image of a series is then transformed twice, once per role.
+    PrimaryTemplate,
+}
+
+/// Assign the template / window roles of every pair (see [`PairRoles`]).
+pub(crate) fn plan_roles(n_images: usize, pairs: &[Pair], roles: PairRoles) -> Vec<PairJob> {
+    let classical = || {
+        pairs
+            .iter()
+            .map(|p| PairJob {
+                timg: p.primary,
+                wimg: p.secondary,
+                reflect: false,
+            })
+            .collect()
+    };
+    if roles == PairRoles::PrimaryTemplate {
+        return classical();
+    }
+    // 2-colouring by breadth-first search; true = template
+    let mut adj = vec![Vec::new(); n_images];
+    for p in pairs {
+        adj[p.primary].push(p.secondary);
+        adj[p.secondary].push(p.primary);
+    }
+    let mut colour: Vec<Option<bool>> = vec![None; n_images];
+    let mut queue = std::collections::VecDeque::new();
+    for p in pairs {
+        if colour[p.primary].is_some() {
+            continue;
+        }
+        colour[p.primary] = Some(true);
+        queue.push_back(p.primary);
+        while let Some(k) = queue.pop_front() {
+            let c = colour[k].expect("coloured");
+            for &m in &adj[k] {
+                match colour[m] {
+                    None => {
+                        colour[m] = Some(!c);
+                        queue.push_back(m);
+                    }
+                    Some(cm) if cm == c => return classical(),
+                    Some(_) => {}
+                }
+            }
+        }
+    }
+    pairs
+        .iter()
+        .map(|p| {
+            if colour[p.primary] == Some(true) {
+                PairJob {
+                    timg: p.primary,
+                    wimg: p.secondary,
+                    reflect: false,
+                }
+            } else {
+                PairJob {
+                    timg: p.secondary,
+                    wimg: p.primary,
+                    reflect: true,
+                }
+            }
+        })
+        .collect()
+}
+
+/// Per-thread buffers of the engine; surfaces of up to [`BATCH`] cells.
 pub(crate) struct ThreadState {
     scratch: Option<NccScratch>,
-    spec: Vec<Vec<Complex64>>,
+    /// Packed spectra of the current batch.
+    specs: Vec<Vec<Complex64>>,
+    /// `[slot * n_images + k]`: template 1/‖T‖ (or circular energy).
     inv_norm: Vec<std::result::Result<f64, Invalid>>,
+    /// `[slot * n_images + k]`: window validity.
+    win_ok: Vec<std::result::Result<(), Invalid>>,
+    /// `[slot * n_images + k]`: per-lag 1/σ of the window.
     inv_std: Vec<Vec<f64>>,
-    pub(crate) surfaces: Vec<Vec<f64>>,
-    pub(crate) pair_ok: Vec<std::result::Result<(), Invalid>>,
+    /// `[slot * n_images + k]`: where the template / window spectrum lies.
+    tloc: Vec<(usize, Part)>,
+    wloc: Vec<(usize, Part)>,
+    /// Reals of the batch to load: (slot, image, is_template).
+    reals: Vec<(usize, usize, bool)>,
+    /// Valid (slot, pair) jobs of the batch.
+    todo: Vec<(usize, usize)>,
+    /// `[(slot * n_pairs + pair) * s²..]`: pair surfaces.
+    surf: Vec<f64>,
+    /// `[slot * n_pairs + pair]`: pair validity.
+    pair_ok: Vec<std::result::Result<(), Invalid>>,
     circ_buf: Vec<Complex64>,
     circ_tmp: Vec<Complex64>,
     circ_scr: Vec<Complex64>,
     circ_out: Vec<f64>,
+    /// The averaged surface of the cell being evaluated.
     pub(crate) avg: Vec<f64>,
 }
-
-const UNUSED: usize = usize::MAX;
 
 impl<'a> Engine<'a> {
     pub(crate) fn new(
@@ -371,36 +500,33 @@ impl<'a> Engine<'a> {
                 })
                 .collect()
         } else {
-            images.iter().map(|v| CowArray::from(*v)).collect()
+            // rows must be contiguous for the correlation kernels
+            images
+                .iter()
+                .map(|v| {
+                    if v.is_standard_layout() {
+                        CowArray::from(*v)
+                    } else {
+                        CowArray::from(v.to_owned())
+                    }
+                })
+                .collect()
         };
         let (t, r) = (t0 * factor, r0 * factor);
         let out_grid = grid.coarsen(params.step_px, params.step_px)?;
-        let mut reals = Vec::new();
-        let mut t_slot = vec![UNUSED; images.len()];
-        let mut w_slot = vec![UNUSED; images.len()];
-        for k in 0..images.len() {
-            let as_t = pairs.pairs.iter().any(|p| p.primary == k);
-            let as_w = pairs.pairs.iter().any(|p| p.secondary == k);
-            match params.form {
-                NccForm::Zncc => {
-                    if as_t {
-                        t_slot[k] = reals.len();
-                        reals.push((k, true));
-                    }
-                    if as_w {
-                        w_slot[k] = reals.len();
-                        reals.push((k, false));
-                    }
-                }
-                NccForm::Circular => {
-                    if as_t || as_w {
-                        t_slot[k] = reals.len();
-                        w_slot[k] = reals.len();
-                        reals.push((k, true));
-                    }
-                }
-            }
+        let jobs = match params.form {
+            NccForm::Zncc => plan_roles(images.len(), &pairs.pairs, params.roles),
+            NccForm::Circular => plan_roles(images.len(), &pairs.pairs, PairRoles::PrimaryTemplate),
+        };
+        let mut t_imgs: Vec<usize> = jobs.iter().map(|j| j.timg).collect();
+        let mut w_imgs: Vec<usize> = jobs.iter().map(|j| j.wimg).collect();
+        if params.form == NccForm::Circular {
+            t_imgs.append(&mut w_imgs);
         }
+        t_imgs.sort_unstable();
+        t_imgs.dedup();
+        w_imgs.sort_unstable();
+        w_imgs.dedup();
         let (zncc, circ) = match params.form {
             NccForm::Zncc => (Some(NccContext::new(t, r)?), None),
             NccForm::Circular => (None, Some(CircularNcc::new(t)?)),
@@ -416,9 +542,9 @@ impl<'a> Engine<'a> {
             form: params.form,
             zncc,
             circ,
-            reals,
-            t_slot,
-            w_slot,
+            t_imgs,
+            w_imgs,
+            jobs,
             peak: params.peak.clone(),
             interval_days: pairs.interval_days,
             search_px: r0,
@@ -438,19 +564,30 @@ impl<'a> Engine<'a> {
     pub(crate) fn make_state(&self) -> ThreadState {
         let s = self.surface_size();
         let z = Complex64::default();
-        let (spec_len, scratch) = match &self.zncc {
-            Some(c) => (c.window_size().pow(2), Some(c.make_scratch())),
-            None => (self.t * self.t, None),
+        let ni = self.images.len();
+        let np = self.pairs.len();
+        let (spec_len, n_specs, scratch) = match &self.zncc {
+            Some(c) => (
+                c.window_size().pow(2),
+                (BATCH * (self.t_imgs.len() + self.w_imgs.len())).div_ceil(2),
+                Some(c.make_scratch()),
+            ),
+            None => (self.t * self.t, self.t_imgs.len(), None),
         };
         let circ_len = self.circ.as_ref().map_or(0, |_| self.t * self.t);
         let circ_scr = self.circ.as_ref().map_or(0, |c| c.scratch_len());
         ThreadState {
             scratch,
-            spec: vec![vec![z; spec_len]; self.reals.len()],
-            inv_norm: vec![Err(Invalid::NoData); self.images.len()],
-            inv_std: vec![vec![0.0; s * s]; self.images.len()],
-            surfaces: vec![vec![0.0; s * s]; self.pairs.len()],
-            pair_ok: vec![Err(Invalid::NoData); self.pairs.len()],
+            specs: vec![vec![z; spec_len]; n_specs],
+            inv_norm: vec![Err(Invalid::NoData); BATCH * ni],
+            win_ok: vec![Err(Invalid::NoData); BATCH * ni],
+            inv_std: vec![vec![0.0; s * s]; BATCH * ni],
+            tloc: vec![(0, Part::Re); BATCH * ni],
+            wloc: vec![(0, Part::Re); BATCH * ni],
+            reals: Vec::with_capacity(BATCH * 2 * ni),
+            todo: Vec::with_capacity(BATCH * np),
+            surf: vec![0.0; BATCH * np * s * s],
+            pair_ok: vec![Err(Invalid::NoData); BATCH * np],
             circ_buf: vec![z; circ_len],
             circ_tmp: vec![z; circ_len],
             circ_scr: vec![z; circ_scr],
@@ -497,162 +634,215 @@ impl<'a> Engine<'a> {
         )
     }
 
-    /// Compute every pair's surface at one template (`st.surfaces`, `st.pair_ok`).
-    pub(crate) fn pair_surfaces(&self, r0: usize, c0: usize, st: &mut ThreadState) {
+    /// Compute every pair's surface at the templates with top-left corners
+    /// `origins` (one per batch slot; `None` slots are skipped).
+    pub(crate) fn pair_surfaces(&self, origins: &[Option<(usize, usize)>], st: &mut ThreadState) {
         match self.form {
-            NccForm::Zncc => self.pair_surfaces_zncc(r0, c0, st),
-            NccForm::Circular => self.pair_surfaces_circ(r0, c0, st),
+            NccForm::Zncc => self.pair_surfaces_zncc(origins, st),
+            NccForm::Circular => {
+                for (b, o) in origins.iter().enumerate() {
+                    if let Some((r0, c0)) = *o {
+                        self.pair_surfaces_circ(b, r0, c0, st);
+                    }
+                }
+            }
         }
     }
 
-    fn pair_surfaces_zncc(&self, r0: usize, c0: usize, st: &mut ThreadState) {
+    fn pair_surfaces_zncc(&self, origins: &[Option<(usize, usize)>], st: &mut ThreadState) {
         let ctx = self.zncc.as_ref().expect("zncc context");
         let (t, r) = (self.t, self.r);
-        let l = t + 2 * r;
+        let (l, s2) = (t + 2 * r, self.surface_size().pow(2));
+        let (ni, np) = (self.images.len(), self.pairs.len());
         let mut scratch = st.scratch.take().expect("scratch");
-        let mut ra = std::mem::take(&mut scratch.real_a);
-        let mut rb = std::mem::take(&mut scratch.real_b);
-        let mut real_ok = vec![false; self.reals.len()];
-        let mut pending: Option<usize> = None;
-        for (ri, &(k, is_t)) in self.reals.iter().enumerate() {
-            let buf = if pending.is_some() { &mut rb } else { &mut ra };
-            let ok = if is_t {
+        let mut buf = std::mem::take(&mut scratch.cbuf);
+        // the reals of the batch: templates first, so that two templates
+        // share one FFT whose row pass skips their zero rows
+        st.reals.clear();
+        for (is_t, imgs) in [(true, &self.t_imgs), (false, &self.w_imgs)] {
+            for (b, o) in origins.iter().enumerate() {
+                if o.is_some() {
+                    st.reals.extend(imgs.iter().map(|&k| (b, k, is_t)));
+                }
+            }
+        }
+        // statistics of one real; `Some` (what to write into the FFT
+        // buffer) if it can be correlated
+        let stats = |(b, k, is_t): (usize, usize, bool),
+                     part: Part,
+                     p: usize,
+                     st: &mut ThreadState,
+                     scratch: &mut NccScratch| {
+            let (r0, c0) = origins[b].expect("loaded slots have an origin");
+            let i = b * ni + k;
+            if is_t {
                 let v = self.images[k].slice(ndarray::s![r0..r0 + t, c0..c0 + t]);
-                let res = ctx.load_template(v, buf);
-                st.inv_norm[k] = res;
-                res.is_ok()
+                let res = ctx.template_stats(v);
+                st.inv_norm[i] = res.map(|(_, inv)| inv);
+                st.tloc[i] = (p, part);
+                res.ok().map(|(mean, _)| Fill {
+                    src: v,
+                    offset: mean,
+                    size: t,
+                })
             } else {
                 let v = self.images[k].slice(ndarray::s![r0 - r..r0 - r + l, c0 - r..c0 - r + l]);
-                let mut inv_std = std::mem::take(&mut st.inv_std[k]);
-                let res = ctx.load_window(v, buf, &mut inv_std, &mut scratch);
-                st.inv_std[k] = inv_std;
-                // reuse inv_norm's slot semantics for windows via pair check below
-                if let Err(e) = res {
-                    st.pair_ok.iter_mut().zip(&self.pairs).for_each(|(o, p)| {
-                        if p.secondary == k {
-                            *o = Err(e);
-                        }
-                    });
-                }
-                res.is_ok()
-            };
-            real_ok[ri] = ok;
-            if !ok {
+                let mut inv_std = std::mem::take(&mut st.inv_std[i]);
+                let res = ctx.window_stats(v, &mut inv_std, scratch);
+                st.inv_std[i] = inv_std;
+                st.win_ok[i] = res.map(|_| ());
+                st.wloc[i] = (p, part);
+                res.ok().map(|shift| Fill {
+                    src: v,
+                    offset: shift,
+                    size: l,
+                })
+            }
+        };
+        let n_reals = st.reals.len();
+        for (p, i) in (0..n_reals).step_by(2).enumerate() {
+            let first = st.reals[i];
+            let second = st.reals.get(i + 1).copied();
+            let fa = stats(first, Part::Re, p, st, &mut scratch);
+            let fb = second.and_then(|x| stats(x, Part::Im, p, st, &mut scratch));
+            if fa.is_some() || fb.is_some() {
+                let rows = ctx.fill_pack(&mut buf, fa, fb);
+                ctx.forward(&mut buf, &mut st.specs[p], rows, &mut scratch);
+            }
+        }
+        // pair validity and the list of jobs
+        st.todo.clear();
+        for (b, o) in origins.iter().enumerate() {
+            if o.is_none() {
                 continue;
             }
-            match pending.take() {
-                None => pending = Some(ri),
-                Some(first) => {
-                    let (lo, hi) = st.spec.split_at_mut(ri);
-                    ctx.forward_two(
-                        &ra,
-                        Some(&rb),
-                        &mut lo[first],
-                        Some(&mut hi[0]),
-                        &mut scratch,
-                    );
-                }
+            for (pi, pj) in self.jobs.iter().enumerate() {
+                let ok = match (st.inv_norm[b * ni + pj.timg], st.win_ok[b * ni + pj.wimg]) {
+                    (Ok(_), Ok(())) => {
+                        st.todo.push((b, pi));
+                        Ok(())
+                    }
+                    (Err(e), _) | (_, Err(e)) => Err(e),
+                };
+                st.pair_ok[b * np + pi] = ok;
             }
         }
-        if let Some(first) = pending {
-            // a lone real: transform it as the real part only
-            ctx.forward_two(&ra, None, &mut st.spec[first], None, &mut scratch);
-        }
-        scratch.real_a = ra;
-        scratch.real_b = rb;
-        // pair validity
-        let mut jobs: Vec<usize> = Vec::with_capacity(self.pairs.len());
-        for (pi, p) in self.pairs.iter().enumerate() {
-            let t_ok = real_ok[self.t_slot[p.primary]];
-            let w_ok = real_ok[self.w_slot[p.secondary]];
-            st.pair_ok[pi] = if !t_ok {
-                Err(st.inv_norm[p.primary].err().unwrap_or(Invalid::NoData))
-            } else if !w_ok {
-                match st.pair_ok[pi] {
-                    Err(e) => Err(e),
-                    Ok(()) => Err(Invalid::NoData),
-                }
-            } else {
-                jobs.push(pi);
-                Ok(())
-            };
-        }
-        for ch in jobs.chunks(2) {
-            let pa = self.pairs[ch[0]];
-            let ja = (
-                st.spec[self.t_slot[pa.primary]].as_slice(),
-                *st.inv_norm[pa.primary].as_ref().expect("valid"),
-                st.spec[self.w_slot[pa.secondary]].as_slice(),
-                st.inv_std[pa.secondary].as_slice(),
-            );
-            if ch.len() == 2 {
-                let pb = self.pairs[ch[1]];
-                let jb = (
-                    st.spec[self.t_slot[pb.primary]].as_slice(),
-                    *st.inv_norm[pb.primary].as_ref().expect("valid"),
-                    st.spec[self.w_slot[pb.secondary]].as_slice(),
-                    st.inv_std[pb.secondary].as_slice(),
+        // two jobs per inverse FFT
+        let ThreadState {
+            specs,
+            inv_norm,
+            inv_std,
+            tloc,
+            wloc,
+            todo,
+            surf,
+            ..
+        } = st;
+        let job = |(b, pi): (usize, usize)| {
+            let pj = self.jobs[pi];
+            let (ti, wi) = (b * ni + pj.timg, b * ni + pj.wimg);
+            Job {
+                template: SpecRef {
+                    spec: &specs[tloc[ti].0],
+                    part: tloc[ti].1,
+                },
+                inv_norm: *inv_norm[ti].as_ref().expect("valid template"),
+                window: SpecRef {
+                    spec: &specs[wloc[wi].0],
+                    part: wloc[wi].1,
+                },
+                inv_std: &inv_std[wi],
+                reflect: pj.reflect,
+            }
+        };
+        for ch in todo.chunks(2) {
+            let ia = ch[0].0 * np + ch[0].1;
+            if let Some(&second) = ch.get(1) {
+                let ib = second.0 * np + second.1;
+                // ib > ia: jobs are listed in increasing (slot, pair) order
+                let (lo, hi) = surf.split_at_mut(ib * s2);
+                ctx.correlate(
+                    job(ch[0]),
+                    Some(job(second)),
+                    &mut buf,
+                    &mut lo[ia * s2..(ia + 1) * s2],
+                    Some(&mut hi[..s2]),
+                    &mut scratch,
                 );
-                let (lo, hi) = st.surfaces.split_at_mut(ch[1]);
-                ctx.correlate_two(ja, Some(jb), &mut lo[ch[0]], Some(&mut hi[0]), &mut scratch);
             } else {
-                ctx.correlate_two(ja, None, &mut st.surfaces[ch[0]], None, &mut scratch);
+                ctx.correlate(
+                    job(ch[0]),
+                    None,
+                    &mut buf,
+                    &mut surf[ia * s2..(ia + 1) * s2],
+                    None,
+                    &mut scratch,
+                );
             }
         }
+        scratch.cbuf = buf;
         st.scratch = Some(scratch);
     }
 
-    fn pair_surfaces_circ(&self, r0: usize, c0: usize, st: &mut ThreadState) {
+    fn pair_surfaces_circ(&self, b: usize, r0: usize, c0: usize, st: &mut ThreadState) {
         let circ = self.circ.as_ref().expect("circular context");
         let (t, r) = (self.t, self.r);
-        let mut energy: Vec<std::result::Result<f64, Invalid>> =
-            vec![Err(Invalid::NoData); self.images.len()];
-        for (ri, &(k, _)) in self.reals.iter().enumerate() {
-            let v = self.images[k].slice(ndarray::s![r0..r0 + t, c0..c0 + t]);
-            energy[k] = circ.spectrum(v, &mut st.spec[ri], &mut st.circ_tmp, &mut st.circ_scr);
-        }
+        let (ni, np) = (self.images.len(), self.pairs.len());
         let s = 2 * r + 1;
+        for (slot, &k) in self.t_imgs.iter().enumerate() {
+            let v = self.images[k].slice(ndarray::s![r0..r0 + t, c0..c0 + t]);
+            st.inv_norm[b * ni + k] =
+                circ.spectrum(v, &mut st.specs[slot], &mut st.circ_tmp, &mut st.circ_scr);
+            st.tloc[b * ni + k] = (slot, Part::Re);
+        }
         let h = t / 2;
         for (pi, p) in self.pairs.iter().enumerate() {
-            let (ea, eb) = (energy[p.primary], energy[p.secondary]);
-            match (ea, eb) {
+            let (ea, eb) = (
+                st.inv_norm[b * ni + p.primary],
+                st.inv_norm[b * ni + p.secondary],
+            );
+            st.pair_ok[b * np + pi] = match (ea, eb) {
                 (Ok(ea), Ok(eb)) => {
                     circ.correlate(
-                        (&st.spec[self.t_slot[p.primary]], ea),
-                        (&st.spec[self.t_slot[p.secondary]], eb),
+                        (&st.specs[st.tloc[b * ni + p.primary].0], ea),
+                        (&st.specs[st.tloc[b * ni + p.secondary].0], eb),
                         &mut st.circ_out,
                         &mut st.circ_buf,
                         &mut st.circ_tmp,
                         &mut st.circ_scr,
                     );
+                    let out = &mut st.surf[(b * np + pi) * s * s..(b * np + pi + 1) * s * s];
                     for dy in 0..s {
                         for dx in 0..s {
-                            st.surfaces[pi][dy * s + dx] =
-                                st.circ_out[(h + dy - r) * t + h + dx - r];
+                            out[dy * s + dx] = st.circ_out[(h + dy - r) * t + h + dx - r];
                         }
                     }
-                    st.pair_ok[pi] = Ok(());
+                    Ok(())
                 }
-                (Err(e), _) | (_, Err(e)) => st.pair_ok[pi] = Err(e),
-            }
+                (Err(e), _) | (_, Err(e)) => Err(e),
+            };
         }
     }
 
-    /// Average the surfaces of the pairs selected by `select` into
+    /// Average the surfaces of slot `b`'s pairs selected by `select` into
     /// `st.avg`; returns the number of valid pairs and, if none, the reason.
     pub(crate) fn average(
         &self,
         st: &mut ThreadState,
+        b: usize,
         select: impl Iterator<Item = usize>,
     ) -> (u32, Option<Invalid>) {
+        let np = self.pairs.len();
+        let s2 = self.surface_size().pow(2);
         st.avg.fill(0.0);
         let mut n = 0u32;
         let mut why = None;
         for pi in select {
-            match st.pair_ok[pi] {
+            match st.pair_ok[b * np + pi] {
                 Ok(()) => {
                     n += 1;
-                    for (a, v) in st.avg.iter_mut().zip(&st.surfaces[pi]) {
+                    let i = b * np + pi;
+                    for (a, v) in st.avg.iter_mut().zip(&st.surf[i * s2..(i + 1) * s2]) {
                         *a += v;
                     }
                 }
@@ -720,45 +910,59 @@ fn status_of(why: Invalid) -> TemplateStatus {
 
 /// Run a closure over all output cells, serially or with rayon, with a
 /// per-thread state; results in row-major order.
+///
+/// Cells are taken [`BATCH`] at a time; for the cells of a batch where
+/// `need(i, j)` holds and the template lies inside the image, the pair
+/// surfaces are computed together, and `f(engine, i, j, state, slot)` is
+/// called with `slot = Some(b)` (the surfaces are in batch slot `b`), or
+/// with `None` for the other cells.
 pub(crate) fn for_each_cell<T: Send>(
     engine: &Engine<'_>,
     parallel: bool,
     progress: Option<Progress<'_>>,
-    f: impl Fn(&Engine<'_>, usize, usize, &mut ThreadState) -> T + Sync,
+    need: impl Fn(usize, usize) -> bool + Sync,
+    f: impl Fn(&Engine<'_>, usize, usize, &mut ThreadState, Option<usize>) -> T + Sync,
 ) -> Vec<T> {
     let (nr, nc) = engine.out_shape();
     let total = nr * nc;
     let done = std::sync::atomic::AtomicUsize::new(0);
-    let tick = || {
+    let batch = |c: usize, st: &mut ThreadState| -> Vec<T> {
+        let cells = c * BATCH..((c + 1) * BATCH).min(total);
+        let mut origins = [None; BATCH];
+        for (b, idx) in cells.clone().enumerate() {
+            let (i, j) = (idx / nc, idx % nc);
+            if need(i, j) {
+                origins[b] = engine.template_origin(i, j);
+            }
+        }
+        engine.pair_surfaces(&origins, st);
+        let out: Vec<T> = cells
+            .clone()
+            .enumerate()
+            .map(|(b, idx)| {
+                let slot = origins[b].map(|_| b);
+                f(engine, idx / nc, idx % nc, st, slot)
+            })
+            .collect();
         if let Some(p) = progress {
-            let d = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            let d = done.fetch_add(cells.len(), std::sync::atomic::Ordering::Relaxed) + cells.len();
             p(d, total);
         }
+        out
     };
+    let n_batches = total.div_ceil(BATCH);
     #[cfg(feature = "rayon")]
     if parallel {
         use rayon::prelude::*;
-        return (0..total)
+        let parts: Vec<Vec<T>> = (0..n_batches)
             .into_par_iter()
-            .map_init(
-                || engine.make_state(),
-                |st, idx| {
-                    let v = f(engine, idx / nc, idx % nc, st);
-                    tick();
-                    v
-                },
-            )
+            .map_init(|| engine.make_state(), |st, c| batch(c, st))
             .collect();
+        return parts.into_iter().flatten().collect();
     }
     let _ = parallel;
     let mut st = engine.make_state();
-    (0..total)
-        .map(|idx| {
-            let v = f(engine, idx / nc, idx % nc, &mut st);
-            tick();
-            v
-        })
-        .collect()
+    (0..n_batches).flat_map(|c| batch(c, &mut st)).collect()
 }
 
 /// Track offsets between the images of a stack: for every template of the
@@ -783,29 +987,34 @@ pub fn track(
 ) -> Result<VelocityField> {
     let engine = Engine::new(images, grid, pairs, params)?;
     let n_pairs = engine.n_pairs();
-    let results = for_each_cell(&engine, params.parallel, progress, |e, i, j, st| {
-        let Some((r0, c0)) = e.template_origin(i, j) else {
-            return LocResult {
-                status: TemplateStatus::Edge,
-                count: 0,
-                est: None,
+    let results = for_each_cell(
+        &engine,
+        params.parallel,
+        progress,
+        |_, _| true,
+        |e, _, _, st, slot| {
+            let Some(b) = slot else {
+                return LocResult {
+                    status: TemplateStatus::Edge,
+                    count: 0,
+                    est: None,
+                };
             };
-        };
-        e.pair_surfaces(r0, c0, st);
-        let (count, why) = e.average(st, 0..n_pairs);
-        if let Some(w) = why {
-            return LocResult {
-                status: status_of(w),
-                count: 0,
-                est: None,
-            };
-        }
-        LocResult {
-            status: TemplateStatus::Valid,
-            count,
-            est: e.peak_of_avg(st),
-        }
-    });
+            let (count, why) = e.average(st, b, 0..n_pairs);
+            if let Some(w) = why {
+                return LocResult {
+                    status: status_of(w),
+                    count: 0,
+                    est: None,
+                };
+            }
+            LocResult {
+                status: TemplateStatus::Valid,
+                count,
+                est: e.peak_of_avg(st),
+            }
+        },
+    );
     assemble(&engine, &results)
 }
 
@@ -895,5 +1104,103 @@ impl VelocityField {
     /// the image grid (pixel (0, 0) at (0.0, 0.0)), as (row, col).
     pub fn template_centre_px(&self, i: usize, j: usize) -> (f64, f64) {
         (self.centre_rows_px[i], self.centre_cols_px[j])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Seeded non-repeating test images (sums of incommensurate sines).
+    fn images(n: usize, k: usize) -> Vec<Array2<f64>> {
+        (0..k)
+            .map(|m| {
+                let m = m as f64;
+                Array2::from_shape_fn((n, n), |(r, c)| {
+                    let (r, c) = (r as f64, c as f64);
+                    (0.37 * r + 0.11 * c + m).sin()
+                        + (0.23 * c - 0.29 * r + 2.0 * m).cos()
+                        + 0.5 * (0.071 * r * c / 13.0 + 0.5 * m).sin()
+                })
+            })
+            .collect()
+    }
+
+    fn pair(primary: usize, secondary: usize) -> Pair {
+        Pair { primary, secondary }
+    }
+
+    #[test]
+    fn batched_shared_surfaces_equal_single_template_zncc() {
+        let imgs = images(96, 4);
+        let views: Vec<_> = imgs.iter().map(|a| a.view()).collect();
+        let grid = Grid::pixel(96, 96);
+        let chain = vec![pair(0, 1), pair(1, 2), pair(2, 3)];
+        // (0, 2) closes an odd cycle: no 2-colouring, classical roles
+        let odd = vec![pair(0, 1), pair(1, 2), pair(0, 2)];
+        let cases = [
+            (chain.clone(), PairRoles::Shared, vec![false, true, false]),
+            (chain, PairRoles::PrimaryTemplate, vec![false, false, false]),
+            (odd, PairRoles::Shared, vec![false, false, false]),
+        ];
+        let (t, r) = (16, 4);
+        let ctx = NccContext::new(t, r).unwrap();
+        let mut sc = ctx.make_scratch();
+        let s = 2 * r + 1;
+        for (pairs, roles, reflect) in cases {
+            let set = PairSet {
+                pairs,
+                interval_days: 1.0,
+            };
+            let params = TrackParams::new()
+                .template_px(t)
+                .step_px(8)
+                .search(SearchRadius::Pixels(r))
+                .roles(roles);
+            let engine = Engine::new(&views, &grid, &set, &params).unwrap();
+            let got: Vec<bool> = engine.jobs.iter().map(|j| j.reflect).collect();
+            assert_eq!(got, reflect, "{roles:?}");
+            // shared roles load each image once
+            if roles == PairRoles::Shared && reflect.iter().any(|&x| x) {
+                assert_eq!(engine.t_imgs.len() + engine.w_imgs.len(), 4);
+            }
+            let mut st = engine.make_state();
+            let origins = [engine.template_origin(3, 4), engine.template_origin(5, 2)];
+            engine.pair_surfaces(&origins, &mut st);
+            let np = set.pairs.len();
+            for (b, o) in origins.iter().enumerate() {
+                let (r0, c0) = o.unwrap();
+                for (pi, p) in set.pairs.iter().enumerate() {
+                    assert!(st.pair_ok[b * np + pi].is_ok());
+                    // the direct single-template ZNCC with the pair's own
+                    // primary template and secondary window
+                    let tpl = views[p.primary].slice(ndarray::s![r0..r0 + t, c0..c0 + t]);
+                    let win = views[p.secondary]
+                        .slice(ndarray::s![r0 - r..r0 + t + r, c0 - r..c0 + t + r]);
+                    let direct = ctx.zncc(tpl, win, &mut sc).unwrap();
+                    // and the reflected ZNCC of the secondary template in the
+                    // primary window
+                    let tpl2 = views[p.secondary].slice(ndarray::s![r0..r0 + t, c0..c0 + t]);
+                    let win2 =
+                        views[p.primary].slice(ndarray::s![r0 - r..r0 + t + r, c0 - r..c0 + t + r]);
+                    let swapped = ctx.zncc(tpl2, win2, &mut sc).unwrap();
+                    let surf = &st.surf[(b * np + pi) * s * s..(b * np + pi + 1) * s * s];
+                    for dy in 0..s {
+                        for dx in 0..s {
+                            let want = if reflect[pi] {
+                                swapped[[s - 1 - dy, s - 1 - dx]]
+                            } else {
+                                direct[[dy, dx]]
+                            };
+                            assert!(
+                                (surf[dy * s + dx] - want).abs() < 1e-12,
+                                "{roles:?} slot {b} pair {pi} lag ({dy}, {dx}): {} vs {want}",
+                                surf[dy * s + dx]
+                            );
+                        }
+                    }
+                }
+            }
+        }
     }
 }

@@ -8,7 +8,8 @@ use common::{rms, scene};
 use ncc_stack::synth::{DisplacementField, SceneParams};
 use ncc_stack::{
     coverage, filter_mask, form_pairs, stack_size_study, track, Date, FilterParams, NccForm, Pair,
-    PairSet, PeakParams, SearchRadius, StudyParams, SubpixelMethod, TemplateStatus, TrackParams,
+    PairRoles, PairSet, PeakParams, SearchRadius, StudyParams, SubpixelMethod, TemplateStatus,
+    TrackParams,
 };
 use ndarray::Array2;
 use rand::SeedableRng;
@@ -380,7 +381,7 @@ fn parallel_equals_serial_and_circular_form_tracks() {
             .search(SearchRadius::Pixels(5))
             .form(form);
         let par = track(&views, &grid, &set, &params.clone().parallel(true), None).unwrap();
-        let ser = track(&views, &grid, &set, &params.parallel(false), None).unwrap();
+        let ser = track(&views, &grid, &set, &params.clone().parallel(false), None).unwrap();
         for (a, b) in par.offset_x_px.data.iter().zip(ser.offset_x_px.data.iter()) {
             assert!(a.to_bits() == b.to_bits());
         }
@@ -390,6 +391,30 @@ fn parallel_equals_serial_and_circular_form_tracks() {
         assert_eq!(par.status, ser.status);
         let med = sar_core::stats::median(par.offset_x_px.data.iter().copied()).unwrap();
         assert!((med - 0.7).abs() < 0.1, "{form:?}: median x offset {med}");
+        if form == NccForm::Zncc {
+            // the classical primary-template roles agree with the shared ones
+            // (default) within the noise of a single template
+            let cls = track(
+                &views,
+                &grid,
+                &set,
+                &params.clone().roles(PairRoles::PrimaryTemplate),
+                None,
+            )
+            .unwrap();
+            let d: Vec<f64> = cls
+                .offset_x_px
+                .data
+                .iter()
+                .zip(par.offset_x_px.data.iter())
+                .chain(cls.offset_y_px.data.iter().zip(par.offset_y_px.data.iter()))
+                .filter(|(a, b)| a.is_finite() && b.is_finite())
+                .map(|(a, b)| (a - b).abs())
+                .collect();
+            assert!(d.len() > 100);
+            let md = sar_core::stats::median(d.iter().copied()).unwrap();
+            assert!(md < 0.05, "median |shared − primary-template| {md} px");
+        }
     }
 }
 
