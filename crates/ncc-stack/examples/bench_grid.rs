@@ -93,6 +93,22 @@ fn main() -> anyhow::Result<()> {
             json.push_str(&format!("\"{key}\": {dt},"));
         }
     }
+    // the thesis's sub-pixel estimator (eq. 2.5 fit, 11×11 window up-sampled
+    // ×10) on the single pair, for the cost of the peak fit itself
+    {
+        let params = base
+            .clone()
+            .parallel(false)
+            .peak(PeakParams::new().method(SubpixelMethod::GaussianFit));
+        let mut dt = f64::INFINITY;
+        for _ in 0..2 {
+            let t0 = Instant::now();
+            let _ = track(&views, &grid, &single, &params, None)?;
+            dt = dt.min(t0.elapsed().as_secs_f64());
+        }
+        println!("pair_gaussian_fit_single: {dt:.4} s");
+        json.push_str(&format!("\"pair_gaussian_fit_single\": {dt},"));
+    }
     json.push_str(&format!(
         "\"size\": {n}, \"images\": 8, \"template\": 48, \"step\": 16, \"search\": 16, \"templates\": {templates}, \"threads\": {}}}",
         rayon_threads()

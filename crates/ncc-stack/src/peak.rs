@@ -1,6 +1,12 @@
 //! Peak location with sub-pixel precision (sect. 2.2.2) and the SNR of a
 //! correlation surface (eq. 2.3).
 
+use std::cell::RefCell;
+
+use argmin::core::{
+    CostFunction, Error as ArgminError, Executor, IterState, Problem, Solver, State,
+    TerminationReason, TerminationStatus, KV,
+};
 use ndarray::ArrayView2;
 
 use crate::error::{NccError, Result};
@@ -10,7 +16,8 @@ use crate::error::{NccError, Result};
 #[non_exhaustive]
 pub enum SubpixelMethod {
     /// The thesis's method (sect. 2.2.2): the rotated 2-D Gaussian of eq. 2.5
-    /// fitted by non-linear least squares (Levenberg–Marquardt) to the
+    /// fitted by non-linear least squares (Levenberg–Marquardt, run by
+    /// argmin's executor) to the
     /// window Ω around the peak, up-sampled by bilinear interpolation.
     #[default]
     GaussianFit,
@@ -338,7 +345,7 @@ fn gaussian_fit(
         0.0,
         ambient_mean,
     ];
-    let fitted = levenberg_marquardt(&mut data, q_init, params.max_iterations).map(|q| to_pqr(&q));
+    let fitted = fit_lm(data, q_init, params.max_iterations).map(|q| to_pqr(&q));
     match fitted {
         Some(p) => {
             let (a, x0, y0, pp, qq, rr) = (p[0], p[1], p[2], p[3], p[4], p[5]);
@@ -460,90 +467,232 @@ fn solve7(a: &[[f64; 7]; 7], b: &[f64; 7]) -> Option<[f64; 7]> {
     Some(x)
 }
 
-/// Levenberg–Marquardt minimisation of eq. 2.6; `None` if it does not converge.
-#[allow(clippy::needless_range_loop)]
-fn levenberg_marquardt(data: &mut FitGrid, mut q: [f64; 7], max_iter: usize) -> Option<[f64; 7]> {
-    let mut lambda = 1.0;
-    let mut cost = data.cost(&to_pqr(&q));
-    if !cost.is_finite() {
-        return None;
-    }
-    let nx = data.xs.len();
-    for _ in 0..max_iter {
-        let p = to_pqr(&q);
-        let sq = 2.0 * (p[3] * p[5]).sqrt() * (1.0 - q[5].tanh().powi(2));
-        data.fill_exp(&p);
-        let mut jtj = [[0.0; 7]; 7];
-        let mut jtr = [0.0; 7];
-        for (j, &y) in data.ys.iter().enumerate() {
+impl FitGrid {
+    /// Gauss–Newton normal equations `JᵀJ` and `Jᵀr` of eq. 2.6 at the
+    /// internal parameters `q` (derivatives with respect to `q`), and the
+    /// cost.
+    ///
+    /// Every Jacobian column is `e(x, y)` times a polynomial of degree ≤ 2
+    /// in `(dx, dy)` (or the constant 1 for the offset b), so `JᵀJ` and
+    /// `Jᵀr` are fixed combinations of the moments `Σ e²·dxⁱdyʲ` (i + j ≤ 4),
+    /// `Σ e·dxⁱdyʲ` and `Σ e·r·dxⁱdyʲ` (i + j ≤ 2): 13 running sums per
+    /// grid point instead of 27 products of Jacobian columns.
+    #[allow(clippy::needless_range_loop)]
+    fn normal_equations(&mut self, q: &[f64; 7]) -> ([[f64; 7]; 7], [f64; 7], f64) {
+        let p = to_pqr(q);
+        let (amp, pp, qq, rr, off) = (p[0], p[3], p[4], p[5], p[6]);
+        // ∂Q/∂κ for Q = 2·sqrt(P·R)·tanh κ
+        let sq = 2.0 * (pp * rr).sqrt() * (1.0 - q[5].tanh().powi(2));
+        self.fill_exp(&p);
+        let nx = self.xs.len();
+        // moments: m2[i][j] = Σ e² dxⁱ dyʲ, m1 = Σ e dxⁱ dyʲ, r1 = Σ e r dxⁱ dyʲ
+        let mut m2 = [[0.0; 5]; 5];
+        let mut m1 = [[0.0; 3]; 3];
+        let mut r1 = [[0.0; 3]; 3];
+        let (mut sum_r, mut sum_r2) = (0.0, 0.0);
+        for (j, &y) in self.ys.iter().enumerate() {
             let dy = y - p[2];
-            for (i, &x) in data.xs.iter().enumerate() {
+            let (e_row, v_row) = (&self.e[j * nx..(j + 1) * nx], &self.v[j * nx..(j + 1) * nx]);
+            let mut e2k = [0.0; 5];
+            let mut e1k = [0.0; 3];
+            let mut rk = [0.0; 3];
+            let (mut sr, mut sr2) = (0.0, 0.0);
+            for ((&x, &e), &v) in self.xs.iter().zip(e_row).zip(v_row) {
                 let dx = x - p[1];
-                let e = data.e[j * nx + i];
-                let ae = p[0] * e;
-                let r = data.v[j * nx + i] - (ae + p[6]);
-                let (jp, jq, jr) = (-ae * dx * dx, -ae * dx * dy, -ae * dy * dy);
-                let jac = [
-                    e,
-                    ae * (2.0 * p[3] * dx + p[4] * dy),
-                    ae * (p[4] * dx + 2.0 * p[5] * dy),
-                    jp * p[3] + jq * p[4] * 0.5,
-                    jr * p[5] + jq * p[4] * 0.5,
-                    jq * sq,
-                    1.0,
-                ];
-                for a in 0..7 {
-                    jtr[a] += jac[a] * r;
-                    for b in 0..=a {
-                        jtj[a][b] += jac[a] * jac[b];
+                let r = v - (amp * e + off);
+                let (dx2, e2, er) = (dx * dx, e * e, e * r);
+                e2k[0] += e2;
+                e2k[1] += e2 * dx;
+                e2k[2] += e2 * dx2;
+                e2k[3] += e2 * dx2 * dx;
+                e2k[4] += e2 * dx2 * dx2;
+                e1k[0] += e;
+                e1k[1] += e * dx;
+                e1k[2] += e * dx2;
+                rk[0] += er;
+                rk[1] += er * dx;
+                rk[2] += er * dx2;
+                sr += r;
+                sr2 += r * r;
+            }
+            let mut dyj = 1.0;
+            for jj in 0..5 {
+                for i in 0..5 - jj {
+                    m2[i][jj] += e2k[i] * dyj;
+                }
+                if jj < 3 {
+                    for i in 0..3 - jj {
+                        m1[i][jj] += e1k[i] * dyj;
+                        r1[i][jj] += rk[i] * dyj;
                     }
                 }
+                dyj *= dy;
+            }
+            sum_r += sr;
+            sum_r2 += sr2;
+        }
+        // Jacobian columns (internal parameters A, x0, y0, ln P, ln R, κ)
+        // as e · Σ coef·dxⁱdyʲ, listed as (i, j, coef); with Q = 2·sqrt(PR)·tanh κ,
+        // ∂Q/∂ln P = ∂Q/∂ln R = Q/2
+        let cols: [&[(usize, usize, f64)]; 6] = [
+            &[(0, 0, 1.0)],
+            &[(1, 0, 2.0 * pp * amp), (0, 1, qq * amp)],
+            &[(1, 0, qq * amp), (0, 1, 2.0 * rr * amp)],
+            &[(2, 0, -pp * amp), (1, 1, -0.5 * qq * amp)],
+            &[(0, 2, -rr * amp), (1, 1, -0.5 * qq * amp)],
+            &[(1, 1, -sq * amp)],
+        ];
+        let mut jtj = [[0.0; 7]; 7];
+        let mut jtr = [0.0; 7];
+        for a in 0..6 {
+            for b in 0..=a {
+                let mut v = 0.0;
+                for &(ia, ja, ca) in cols[a] {
+                    for &(ib, jb, cb) in cols[b] {
+                        v += ca * cb * m2[ia + ib][ja + jb];
+                    }
+                }
+                jtj[a][b] = v;
+            }
+            // the offset's column is all ones
+            for &(i, j, c) in cols[a] {
+                jtj[6][a] += c * m1[i][j];
+                jtr[a] += c * r1[i][j];
             }
         }
+        jtj[6][6] = (nx * self.ys.len()) as f64;
+        jtr[6] = sum_r;
         for a in 0..7 {
             for b in 0..a {
                 jtj[b][a] = jtj[a][b];
             }
         }
+        (jtj, jtr, 0.5 * sum_r2)
+    }
+}
+
+/// The least-squares problem of eq. 2.6 for argmin: the up-sampled window
+/// and the Gaussian model (interior mutability for the work buffers, as
+/// argmin evaluates through `&self`).
+struct GaussianModel {
+    grid: RefCell<FitGrid>,
+}
+
+impl CostFunction for GaussianModel {
+    type Param = [f64; 7];
+    type Output = f64;
+
+    fn cost(&self, q: &Self::Param) -> std::result::Result<f64, ArgminError> {
+        Ok(self.grid.borrow_mut().cost(&to_pqr(q)))
+    }
+}
+
+/// Levenberg–Marquardt (Marquardt's diagonal scaling) as an argmin
+/// [`Solver`]: each iteration forms the Gauss–Newton normal equations and
+/// raises the damping λ until a step lowers the cost. Converged when the
+/// gradient vanishes, the relative cost decrease falls below 1e-8, the
+/// centre moves less than 1e-4 lags, or no damped step lowers the cost any
+/// more (a minimum to machine precision).
+struct LevenbergMarquardt {
+    lambda: f64,
+    converged: bool,
+}
+
+type LmState = IterState<[f64; 7], (), (), (), (), f64>;
+
+impl Solver<GaussianModel, LmState> for LevenbergMarquardt {
+    const NAME: &'static str = "Levenberg-Marquardt";
+
+    fn init(
+        &mut self,
+        problem: &mut Problem<GaussianModel>,
+        state: LmState,
+    ) -> std::result::Result<(LmState, Option<KV>), ArgminError> {
+        let q = *state
+            .get_param()
+            .ok_or_else(|| ArgminError::msg("no initial parameters"))?;
+        let cost = problem.cost(&q)?;
+        if !cost.is_finite() {
+            return Err(ArgminError::msg("non-finite initial cost"));
+        }
+        Ok((state.cost(cost), None))
+    }
+
+    #[allow(clippy::needless_range_loop)]
+    fn next_iter(
+        &mut self,
+        problem: &mut Problem<GaussianModel>,
+        state: LmState,
+    ) -> std::result::Result<(LmState, Option<KV>), ArgminError> {
+        let q = *state
+            .get_param()
+            .ok_or_else(|| ArgminError::msg("no parameters"))?;
+        let (jtj, jtr, cost) = problem.problem("normal_equations", |m| {
+            Ok(m.grid.borrow_mut().normal_equations(&q))
+        })?;
         let gnorm = jtr.iter().map(|v| v.abs()).fold(0.0, f64::max);
         if gnorm < 1e-12 * (1.0 + cost) {
-            return Some(q);
+            self.converged = true;
+            return Ok((state, None));
         }
-        let mut improved = false;
-        while lambda < 1e12 {
+        while self.lambda < 1e12 {
             let mut m = jtj;
             for (a, row) in m.iter_mut().enumerate() {
-                row[a] += lambda * jtj[a][a].max(1e-12);
+                row[a] += self.lambda * jtj[a][a].max(1e-12);
             }
             let Some(delta) = solve7(&m, &jtr) else {
-                lambda *= 10.0;
+                self.lambda *= 10.0;
                 continue;
             };
             let mut trial = q;
             for a in 0..7 {
                 trial[a] += delta[a];
             }
-            let c = data.cost(&to_pqr(&trial));
+            let c = problem.cost(&trial)?;
             if c.is_finite() && c < cost {
                 let rel = (cost - c) / cost.max(1e-300);
                 let step = delta[1].abs().max(delta[2].abs());
-                q = trial;
-                cost = c;
-                lambda = (lambda * 0.1).max(1e-12);
-                improved = true;
-                if rel < 1e-10 || step < 1e-5 {
-                    return Some(q);
-                }
-                break;
+                self.lambda = (self.lambda * 0.1).max(1e-12);
+                self.converged = rel < 1e-8 || step < 1e-4;
+                return Ok((state.param(trial).cost(c), None));
             }
-            lambda *= 10.0;
+            self.lambda *= 10.0;
         }
-        if !improved {
-            // no step lowers the cost: at a minimum to machine precision
-            return Some(q);
+        // no damped step lowers the cost: a minimum to machine precision
+        self.converged = true;
+        Ok((state, None))
+    }
+
+    fn terminate(&mut self, _state: &LmState) -> TerminationStatus {
+        if self.converged {
+            TerminationStatus::Terminated(TerminationReason::SolverConverged)
+        } else {
+            TerminationStatus::NotTerminated
         }
     }
-    None
+}
+
+/// Minimise eq. 2.6 from the internal parameters `q` with argmin's
+/// executor; `None` unless the solver converged within `max_iter`
+/// iterations.
+fn fit_lm(data: FitGrid, q: [f64; 7], max_iter: usize) -> Option<[f64; 7]> {
+    let model = GaussianModel {
+        grid: RefCell::new(data),
+    };
+    let solver = LevenbergMarquardt {
+        lambda: 1.0,
+        converged: false,
+    };
+    let res = Executor::new(model, solver)
+        .configure(|s| s.param(q).max_iters(max_iter as u64))
+        .timer(false)
+        .run()
+        .ok()?;
+    let st = res.state();
+    match st.get_termination_reason() {
+        Some(TerminationReason::SolverConverged) => st.get_param().copied(),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
