@@ -1,7 +1,9 @@
 //! ncc-stack hot paths: the exact FFT ZNCC surface of one template (48 and
-//! 96 px, ±16 px search) and a full NCC stack (1024² images, K = 7 pairs,
+//! 96 px, ±16 px search); a full NCC stack (1024² images, K = 7 pairs,
 //! 48 px templates, 16 px step, ±16 px search; parabolic sub-pixel peak so
-//! that the correlation dominates), serial.
+//! that the correlation dominates), serial, next to one pair on the same grid
+//! and the stack with the classical primary-template roles; and the eq. 2.5
+//! Gaussian peak fit.
 //!
 //! Run: `cargo bench -p cryosar-benches --bench ncc`. The comparison with
 //! OpenCV is `crates/ncc-stack/examples/bench_grid.rs` +
@@ -14,7 +16,8 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use ncc_stack::preprocess::{preprocess, PreprocessParams};
 use ncc_stack::synth::{generate, SceneParams};
 use ncc_stack::{
-    form_pairs, track, Date, NccContext, PeakParams, SearchRadius, SubpixelMethod, TrackParams,
+    estimate_peak, form_pairs, track, Date, NccContext, PairRoles, PairSet, PeakParams,
+    SearchRadius, SubpixelMethod, TrackParams,
 };
 use ndarray::{s, Array2};
 use rand::SeedableRng;
@@ -67,13 +70,43 @@ fn full_stack(c: &mut Criterion) {
         .search(SearchRadius::Pixels(16))
         .peak(PeakParams::new().method(SubpixelMethod::Parabolic))
         .parallel(false);
+    let single = PairSet {
+        pairs: vec![pairs.pairs[0]],
+        interval_days: pairs.interval_days,
+    };
     let mut g = c.benchmark_group("ncc_stack");
     g.sample_size(10);
+    // the stack against one pair on the same grid: the ratio is what the
+    // K = 7 stack costs in single pairs
+    g.bench_with_input(BenchmarkId::new("1024px_k1_t48_step16", n), &n, |b, _| {
+        b.iter(|| track(&views, &grid, &single, &params, None).expect("track"))
+    });
     g.bench_with_input(BenchmarkId::new("1024px_k7_t48_step16", n), &n, |b, _| {
         b.iter(|| track(&views, &grid, &pairs, &params, None).expect("track"))
     });
+    let classical = params.clone().roles(PairRoles::PrimaryTemplate);
+    g.bench_with_input(
+        BenchmarkId::new("1024px_k7_t48_step16_primary_template", n),
+        &n,
+        |b, _| b.iter(|| track(&views, &grid, &pairs, &classical, None).expect("track")),
+    );
     g.finish();
 }
 
-criterion_group!(benches, zncc_one_template, full_stack);
+/// The eq. 2.5 Gaussian fit (11×11 window up-sampled ×10, Levenberg–Marquardt
+/// through argmin) on a noisy correlation surface of 33×33 lags.
+fn gaussian_peak_fit(c: &mut Criterion) {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
+    let surface = Array2::from_shape_fn((33, 33), |(r, cc)| {
+        let (dy, dx) = (r as f64 - 16.3, cc as f64 - 15.6);
+        0.6 * (-(dx * dx + 0.6 * dx * dy + 1.4 * dy * dy) / 4.0).exp()
+            + 0.05 * rand::Rng::gen_range(&mut rng, -1.0..1.0)
+    });
+    let params = PeakParams::new();
+    c.bench_function("peak/gaussian_fit_11x11_up10", |b| {
+        b.iter(|| estimate_peak(surface.view(), &params).expect("peak"))
+    });
+}
+
+criterion_group!(benches, zncc_one_template, full_stack, gaussian_peak_fit);
 criterion_main!(benches);

@@ -8,7 +8,8 @@ use ncc_stack::preprocess::{preprocess, PreprocessParams};
 use ncc_stack::synth::{generate, DisplacementField, SceneParams};
 use ncc_stack::{
     apply_filter, coverage, filter_mask, form_pairs, residual_ratio, track, Date, FilterParams,
-    PairSet, PeakParams, SearchRadius, SubpixelMethod, TemplateStatus, TrackParams, VelocityField,
+    PairRoles, PairSet, PeakParams, SearchRadius, SubpixelMethod, TemplateStatus, TrackParams,
+    VelocityField,
 };
 use rand::SeedableRng;
 use sar_core::{geotiff, Crs, Grid, Raster};
@@ -48,6 +49,13 @@ pub struct Args {
     /// Oversample the pre-processed images ×2 (FFT) before correlating.
     #[arg(long)]
     pub oversample: bool,
+    /// Correlate every pair with its primary (earlier) image's template and
+    /// its secondary image's search window, transforming interior images
+    /// twice, instead of the default shared roles (each image transformed
+    /// once; pairs whose primary got the window role are correlated the
+    /// other way round and their surfaces point-reflected).
+    #[arg(long)]
+    pub primary_template: bool,
     /// Do not apply the 51×51, σ = 17 px Gaussian high-pass filter.
     #[arg(long)]
     pub no_highpass: bool,
@@ -141,6 +149,11 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         .step_px(args.step)
         .search(search)
         .oversample(args.oversample)
+        .roles(if args.primary_template {
+            PairRoles::PrimaryTemplate
+        } else {
+            PairRoles::Shared
+        })
         .peak(PeakParams::new().method(subpixel(&args.subpixel)));
     let (nr, nc) = grid.coarsen(args.step.max(1), args.step.max(1))?.shape();
     let bar = indicatif::ProgressBar::new((nr * nc) as u64);

@@ -15,9 +15,10 @@
 //!
 //! computed exactly at every lag of the search window ([`NccContext`]):
 //! the numerator by FFT (RustFFT plans made once, per-thread scratch, two
-//! real transforms packed into one complex FFT) and the per-lag window
-//! statistics by summed-area tables — the same quantity as OpenCV's
-//! `TM_CCOEFF_NORMED` and scikit-image's `match_template`. The
+//! real images packed into one complex FFT, two correlation surfaces packed
+//! into one inverse FFT) and the per-lag window statistics by running box
+//! sums (the separable form of a summed-area table) — the same quantity as
+//! OpenCV's `TM_CCOEFF_NORMED` and scikit-image's `match_template`. The
 //! energy-normalised circular form of eq. 2.1 is offered too
 //! ([`NccForm::Circular`], [`CircularNcc`]).
 //!
@@ -25,12 +26,19 @@
 //! with the same interval T — N − a pairs per series of N images with pair
 //! interval a, summed over M series ([`form_pairs`]) — before the peak is
 //! searched; the ambient noise averages out while the displacement peak
-//! stays. Each image's transform at a template is computed once and reused
-//! by every pair it belongs to.
+//! stays. Each image is loaded and transformed **once** per template and
+//! reused by every pair it belongs to: images take the template and the
+//! search-window role alternately along the chain of pairs, and a pair whose
+//! primary image got the window role is correlated the other way round and
+//! its surface point-reflected ([`PairRoles`]). Two neighbouring templates
+//! are processed together, so that their transforms and surfaces fill the
+//! packed FFTs. A stack of K pairs then costs far less than K single pairs
+//! (the `bench_grid` example and `benches/benches/ncc.rs` measure it).
 //!
 //! The peak is located with sub-pixel precision (sect. 2.2.2) by fitting the
 //! rotated 2-D Gaussian of eq. 2.5 to an 11×11 window up-sampled ×10
-//! (Levenberg–Marquardt on eq. 2.6; on failure the integer peak is kept and
+//! (non-linear least squares on eq. 2.6 by a Levenberg–Marquardt solver run
+//! through argmin's executor; on failure the integer peak is kept and
 //! flagged), or by cheaper 3-point estimators ([`SubpixelMethod`]). Its
 //! quality is the SNR of eq. 2.3 ([`PeakParams::snr_exclusion_radius_px`]).
 //! Offsets D become velocities v = D / T (eq. 2.7) in map directions
