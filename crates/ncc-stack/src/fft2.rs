@@ -46,17 +46,7 @@ impl Fft2 {
     }
 
     fn transpose(&self, src: &[Complex64], dst: &mut [Complex64]) {
-        let n = self.n;
-        const B: usize = 16;
-        for rb in (0..n).step_by(B) {
-            for cb in (0..n).step_by(B) {
-                for r in rb..(rb + B).min(n) {
-                    for c in cb..(cb + B).min(n) {
-                        dst[c * n + r] = src[r * n + c];
-                    }
-                }
-            }
-        }
+        transpose_rows(src, dst, self.n, self.n);
     }
 
     /// Forward transform of `buf` in place (result transposed); `tmp` has
@@ -116,12 +106,7 @@ impl Fft2 {
         let keep = keep_rows.min(n);
         self.inv.process_with_scratch(buf, scratch);
         // tmp[r][c] = buf[c][r] for r < keep
-        for c in 0..n {
-            let src = &buf[c * n..c * n + keep];
-            for (r, v) in src.iter().enumerate() {
-                tmp[r * n + c] = *v;
-            }
-        }
+        transpose_cols(buf, tmp, n, keep);
         self.inv.process_with_scratch(&mut tmp[..keep * n], scratch);
     }
 
@@ -136,6 +121,42 @@ impl Fft2 {
         self.transpose(buf, tmp);
         self.inv.process_with_scratch(tmp, scratch);
         buf.copy_from_slice(tmp);
+    }
+}
+
+/// Side of the square tiles of the cache-blocked transposes.
+const TILE: usize = 8;
+
+/// `dst[c][r] = src[r][c]` for an `n × n` row-major `src`, rows `0..rows`
+/// (`dst` is `n × n`; columns `rows..n` of `dst` are left untouched).
+fn transpose_rows(src: &[Complex64], dst: &mut [Complex64], n: usize, rows: usize) {
+    for rb in (0..rows).step_by(TILE) {
+        let re = (rb + TILE).min(rows);
+        for cb in (0..n).step_by(TILE) {
+            let ce = (cb + TILE).min(n);
+            for r in rb..re {
+                let srow = &src[r * n + cb..r * n + ce];
+                for (k, v) in srow.iter().enumerate() {
+                    dst[(cb + k) * n + r] = *v;
+                }
+            }
+        }
+    }
+}
+
+/// `dst[r][c] = src[c][r]` for `r < keep` (all `n` columns `c`).
+fn transpose_cols(src: &[Complex64], dst: &mut [Complex64], n: usize, keep: usize) {
+    for cb in (0..n).step_by(TILE) {
+        let ce = (cb + TILE).min(n);
+        for rb in (0..keep).step_by(TILE) {
+            let re = (rb + TILE).min(keep);
+            for c in cb..ce {
+                let scol = &src[c * n + rb..c * n + re];
+                for (k, v) in scol.iter().enumerate() {
+                    dst[(rb + k) * n + c] = *v;
+                }
+            }
+        }
     }
 }
 
