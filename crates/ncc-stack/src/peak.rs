@@ -182,35 +182,24 @@ pub(crate) fn estimate_peak_unchecked(
     }
     let (pr, pc, peak) = best?;
     let (cr, cc) = ((rows as f64 - 1.0) / 2.0, (cols as f64 - 1.0) / 2.0);
-    // SNR, eq. 2.3
+    // SNR (eq. 2.3) and the ambient mean, over the finite lags outside the
+    // exclusion radius, in one pass
     let rex2 = params.snr_exclusion_radius_px * params.snr_exclusion_radius_px;
-    let mut sum = 0.0;
-    let mut n = 0usize;
-    for ((r, c), &v) in surface.indexed_iter() {
-        let (dr, dc) = (r as f64 - pr as f64, c as f64 - pc as f64);
-        if v.is_finite() && dr * dr + dc * dc > rex2 {
-            sum += v * v;
-            n += 1;
-        }
-    }
-    let ambient_mean_sq = if n > 0 { sum / n as f64 } else { f64::NAN };
-    let snr_db = 10.0 * (peak * peak / ambient_mean_sq).log10();
-    let ambient_mean = {
-        let mut s = 0.0;
-        let mut k = 0usize;
-        for ((r, c), &v) in surface.indexed_iter() {
-            let (dr, dc) = (r as f64 - pr as f64, c as f64 - pc as f64);
+    let (mut sum, mut sum_sq, mut n) = (0.0, 0.0, 0usize);
+    for (r, row) in surface.outer_iter().enumerate() {
+        let dr = r as f64 - pr as f64;
+        for (c, &v) in row.iter().enumerate() {
+            let dc = c as f64 - pc as f64;
             if v.is_finite() && dr * dr + dc * dc > rex2 {
-                s += v;
-                k += 1;
+                sum += v;
+                sum_sq += v * v;
+                n += 1;
             }
         }
-        if k > 0 {
-            s / k as f64
-        } else {
-            0.0
-        }
-    };
+    }
+    let ambient_mean_sq = if n > 0 { sum_sq / n as f64 } else { f64::NAN };
+    let snr_db = 10.0 * (peak * peak / ambient_mean_sq).log10();
+    let ambient_mean = if n > 0 { sum / n as f64 } else { 0.0 };
     let at_border = pr == 0 || pc == 0 || pr + 1 == rows || pc + 1 == cols;
     let (sub, ok) = match params.method {
         SubpixelMethod::Integer => ((0.0, 0.0), true),
