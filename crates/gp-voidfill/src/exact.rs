@@ -289,7 +289,8 @@ impl<K: Kernel + Clone> ExactGp<K> {
         let n = self.x.nrows();
         let d = self.x.ncols();
         let np = self.kernel.n_params();
-        let kinv = linalg::inverse_from_cholesky(self.l.view());
+        // only the lower triangle of K^{-1} is read below
+        let kinv = linalg::inverse_lower_from_cholesky(self.l.view());
         let xs = self.x.as_slice().expect("standard layout");
         let ki = kinv.as_slice().expect("standard layout");
         let a = self.alpha.as_slice().expect("contiguous");

@@ -41,18 +41,36 @@
 //! 5. **Scale**: the thesis fitted exact GPs with up to 30 000 points on a
 //!    GPU. On a CPU, above `exact_max_train` (2 000) training points the
 //!    model switches to [`Method::NearestNeighbour`]: the hyper-parameters are
-//!    fitted exactly (same Adam schedule) on a random subsample, and every
-//!    prediction conditions on its nearest training points in the kernel's
-//!    own metric (a Vecchia-type local GP, [`nn`]) using *all* training
-//!    points — unlike inducing-point approximations it does not over-smooth
+//!    fitted exactly (same Adam schedule) on a random 600-point subsample;
+//!    then *all* training points are used for prediction ([`nn`]). The
+//!    prediction points are grouped into blocks of 64 that are close in the
+//!    kernel's own metric, and each block is conditioned exactly on
+//!    (a) 256 global training points spread evenly over the feature space
+//!    ([`nn::spread_subset`]), which carry the long-range covariance into
+//!    large voids, and (b) the 512 training points nearest to the block
+//!    centre plus the 32 nearest to each of its points, which average the
+//!    noise locally. The global factor $L_G$ and $W = K_{XG}L_G^{-\top}$ are
+//!    computed once; each block factorises one Schur complement
+//!    $K_{MM} + \sigma_n^2 I - W_MW_M^\top$. Every prediction is thus an
+//!    exact GP posterior given a subset of the data, so the predictive
+//!    standard deviation is never below the exact one. Measured on the
+//!    27 172-point synthetic glacier of the `scalable_study` example (fit and
+//!    prediction of 10 751 void pixels in about 28 s on 2 shared cores; same
+//!    hyper-parameters for all): validation RMSE vs the noise-free truth
+//!    0.017 m/yr against 0.028 for an exact GP on a 4 000-point subsample;
+//!    on a 10 000-point subsample where the exact GP still runs, the
+//!    scalable predictor's validation RMSE is within 0.1 % of the exact
+//!    one's. Unlike inducing-point approximations it does not over-smooth
 //!    short correlation scales.
 //! 6. **Reports** ([`FitReport`]): validation RMSE, MAE, R², epochs run, the
 //!    final hyper-parameters in physical units; the hypsometric baseline
 //!    ([`hypsometric_fill`]) shows what the GP adds.
 //!
-//! The dense linear algebra (blocked Cholesky, triangular solves, inverse) is
-//! pure Rust ([`linalg`]); the optional `openblas` feature delegates the
-//! Cholesky factorisation to LAPACK.
+//! The dense linear algebra (blocked Cholesky, triangular solves, blocked
+//! inverse, with matrix products from `matrixmultiply`) is pure Rust
+//! ([`linalg`]); the optional `openblas` feature routes the Cholesky
+//! factorisation, the triangular solves, the inverse and the matrix products
+//! to LAPACK/BLAS (OpenBLAS).
 //!
 //! ## Example
 //!

@@ -57,15 +57,22 @@ pub enum Method {
     /// Exact GP on all training points (hyper-parameters by Adam on all of them).
     Exact,
     /// Hyper-parameters by Adam on an exact GP over a random subsample, then
-    /// prediction conditioned on the nearest training points plus a fixed set
-    /// of global points, using all training points.
+    /// prediction from all training points: blocks of nearby prediction
+    /// points are each conditioned exactly on a spread-out global set of
+    /// training points plus the local training points around the block
+    /// (see [`NearestNeighbourGp::with_global`] and
+    /// [`NearestNeighbourGp::with_blocks`]).
     NearestNeighbour {
         /// Points used to fit the hyper-parameters.
         hyper_subsample: usize,
-        /// Nearest neighbours per prediction.
+        /// Nearest neighbours of each prediction point in its conditioning set.
         neighbours: usize,
         /// Global points shared by every prediction.
         global_points: usize,
+        /// Prediction points per block (1 = point by point).
+        block_size: usize,
+        /// Training points nearest to each block's centre in its conditioning set.
+        block_conditioning: usize,
     },
 }
 
@@ -89,6 +96,8 @@ pub struct GpVoidFill {
     hyper_subsample: usize,
     neighbours: usize,
     global_points: usize,
+    prediction_block: usize,
+    block_conditioning: usize,
     early_stopping_validation_max: usize,
     void_exact_max: usize,
     void_subset: usize,
@@ -123,8 +132,10 @@ impl GpVoidFill {
     /// 0.01, at most 1 000 epochs, early stopping after 100 epochs without a
     /// better validation RMSE, 80/20 stratified split capped at 30 000 / 3 000
     /// pixels, seed 0. Scalable path above 2 000 training points: Adam on a
-    /// 600-point subsample, prediction from the 64 nearest training points
-    /// plus 128 global points.
+    /// 600-point subsample; prediction in blocks of 64 points, each
+    /// conditioned on 256 spread-out global training points plus the 512
+    /// training points nearest to the block centre and the 32 nearest to each
+    /// of its points.
     pub fn new() -> Self {
         Self {
             kernel: KernelKind::default(),
@@ -139,8 +150,10 @@ impl GpVoidFill {
             seed: 0,
             exact_max_train: 2_000,
             hyper_subsample: 600,
-            neighbours: 64,
-            global_points: 128,
+            neighbours: 32,
+            global_points: 256,
+            prediction_block: 64,
+            block_conditioning: 512,
             early_stopping_validation_max: 1_000,
             void_exact_max: 3_000,
             void_subset: 1_000,
@@ -200,14 +213,26 @@ impl GpVoidFill {
         hyper_subsample: usize
     );
     setter!(
-        /// Neighbours per prediction on the scalable path (default 64).
+        /// Nearest training points of each prediction point in its conditioning
+        /// set on the scalable path (default 32).
         neighbours: usize
     );
     setter!(
-        /// Global conditioning points (a random subset of the training set) added
-        /// to every nearest-neighbour prediction on the scalable path (default
-        /// 128), see [`NearestNeighbourGp::with_global`].
+        /// Global conditioning points added to every prediction on the scalable
+        /// path (default 256), spread over the training inputs in the kernel
+        /// metric ([`crate::nn::spread_subset`]); see
+        /// [`NearestNeighbourGp::with_global`].
         global_points: usize
+    );
+    setter!(
+        /// Prediction points per block on the scalable path (default 64; 1 =
+        /// point by point), see [`NearestNeighbourGp::with_blocks`].
+        prediction_block: usize
+    );
+    setter!(
+        /// Training points nearest to each block's centre conditioning the
+        /// block on the scalable path (default 512).
+        block_conditioning: usize
     );
     setter!(
         /// Validation points evaluated per epoch for early stopping (default 1 000;
@@ -279,6 +304,9 @@ impl GpVoidFill {
                 "exact_max_train",
                 "exact_max_train and hyper_subsample must be >= 2, neighbours >= 1".into(),
             );
+        }
+        if self.prediction_block < 1 {
+            return bad("prediction_block", "must be >= 1".into());
         }
         if self.early_stopping_validation_max < 1 {
             return bad("early_stopping_validation_max", "must be >= 1".into());
@@ -425,21 +453,25 @@ impl GpVoidFill {
         let kernel0 = self.kernel.initial(zt.ncols());
         let tr = self.train(kernel0, zh.view(), yh.view(), zes.view(), yes.view())?;
         let (predictor, method) = if scalable {
-            (
-                Predictor::NearestNeighbour(Box::new(NearestNeighbourGp::with_global(
-                    tr.kernel.clone(),
-                    tr.noise,
-                    zt.view(),
-                    yt.view(),
-                    self.neighbours,
-                    &hp_idx[..self.global_points.min(hp_idx.len())],
-                ))),
-                Method::NearestNeighbour {
-                    hyper_subsample: hp_idx.len(),
-                    neighbours: self.neighbours,
-                    global_points: self.global_points.min(hp_idx.len()),
-                },
+            let global =
+                crate::nn::spread_subset(&tr.kernel, zt.view(), self.global_points, &mut rng);
+            let nn = NearestNeighbourGp::with_global(
+                tr.kernel.clone(),
+                tr.noise,
+                zt.view(),
+                yt.view(),
+                self.neighbours,
+                &global,
             )
+            .with_blocks(self.prediction_block, self.block_conditioning);
+            let method = Method::NearestNeighbour {
+                hyper_subsample: hp_idx.len(),
+                neighbours: self.neighbours,
+                global_points: nn.n_global(),
+                block_size: self.prediction_block,
+                block_conditioning: self.block_conditioning,
+            };
+            (Predictor::NearestNeighbour(Box::new(nn)), method)
         } else {
             let gp = ExactGp::fit(
                 tr.kernel.clone(),

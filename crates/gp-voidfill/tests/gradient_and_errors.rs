@@ -153,12 +153,27 @@ fn parallel_equals_serial() {
         let gp =
             ExactGp::fit(k.clone(), 0.05, x.view(), y.view(), JitterPolicy::default()).unwrap();
         let p = gp.predict(x.view());
+        // the scalable predictor: spread global set, blocks in parallel
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(2);
+        let global = gp_voidfill::nn::spread_subset(&k, x.view(), 20, &mut rng);
+        let nn = gp_voidfill::NearestNeighbourGp::with_global(
+            k.clone(),
+            0.05,
+            x.view(),
+            y.view(),
+            8,
+            &global,
+        )
+        .with_blocks(16, 40)
+        .predict(x.view());
         (
             gp.nlml(),
             gp.nlml_gradient(),
             p.mean,
             p.std,
             gp.predictive_covariance_sum(x.view()),
+            nn.mean,
+            nn.std,
         )
     };
     let one = rayon::ThreadPoolBuilder::new()
@@ -196,7 +211,9 @@ fn scalable_path_is_selected_above_threshold_and_matches_exact() {
         gp_voidfill::Method::NearestNeighbour {
             hyper_subsample: 150,
             neighbours: 32,
-            global_points: 64
+            global_points: 64,
+            block_size: 64,
+            block_conditioning: 512,
         }
     );
     let rmse = |m: &gp_voidfill::FittedGp| {

@@ -134,3 +134,76 @@ fn fill_from_dem_keeps_measurements_and_marks_outside() {
     assert_eq!(filled_voids, f.n_void);
     assert!(f.n_void > 0 && f.report.epochs_run <= 40);
 }
+
+/// The scalable path (forced by a low `exact_max_train`) on a mid-size
+/// synthetic glacier (~880 training pixels): accumulation-area voids filled
+/// within the noise level of the analytic truth, all voids (including the
+/// extrapolated headwall) better than hypsometric interpolation, and 95 %
+/// intervals that still cover 90–98 % of the truth in the voids.
+#[test]
+fn scalable_path_fills_within_noise_with_calibrated_intervals() {
+    let p = SyntheticGlacierParams {
+        rows: 36,
+        cols: 64,
+        ..Default::default()
+    };
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(42);
+    let g = glacier(&p, &mut rng);
+    // thesis schedule shortened for test speed; scalable above 400 points,
+    // with smaller global/local sets than the defaults (a small glacier)
+    let params = GpVoidFill::new()
+        .learning_rate(0.03)
+        .max_epochs(300)
+        .exact_max_train(400)
+        .hyper_subsample(300)
+        .global_points(64)
+        .block_conditioning(128)
+        .prediction_block(32)
+        .neighbours(16);
+    let f = fill_glacier_with_terrain(
+        &params,
+        &g.observed,
+        &g.dem,
+        &g.slope_deg,
+        &g.aspect_deg,
+        &g.mask,
+    )
+    .unwrap();
+    assert!(matches!(f.report.method, Method::NearestNeighbour { .. }));
+    assert!(f.report.n_train > 800, "{}", f.report.n_train);
+    let hyp = hypsometric_fill(&g.observed, &g.dem, &g.mask, 50.0).unwrap();
+    let (mut se, mut se_h, mut inside, mut n) = (0.0, 0.0, 0usize, 0usize);
+    let (mut se_acc, mut n_acc) = (0.0, 0usize);
+    for r in 0..p.rows {
+        for c in 0..p.cols {
+            if g.voids.data[[r, c]] == 0 || f.filled.data[[r, c]].is_nan() {
+                continue;
+            }
+            let e = f.filled.data[[r, c]] - g.truth.data[[r, c]];
+            se += e * e;
+            se_h += (hyp.data[[r, c]] - g.truth.data[[r, c]]).powi(2);
+            inside += usize::from(e.abs() <= 1.96 * f.std.data[[r, c]]);
+            n += 1;
+            if g.slope_deg.data[[r, c]] <= p.steep_void_deg {
+                se_acc += e * e;
+                n_acc += 1;
+            }
+        }
+    }
+    let rmse = (se / n as f64).sqrt();
+    let rmse_h = (se_h / n as f64).sqrt();
+    let rmse_acc = (se_acc / n_acc as f64).sqrt();
+    let coverage = inside as f64 / n as f64;
+    eprintln!(
+        "scalable: {n} voids ({n_acc} accumulation), RMSE {rmse:.3} (accumulation {rmse_acc:.3}; \
+         hypsometric {rmse_h:.3}), coverage {coverage:.3}, validation {:?}",
+        f.report.validation
+    );
+    assert!(rmse_acc < p.noise_std, "accumulation-void RMSE {rmse_acc}");
+    assert!(rmse < 0.8 * rmse_h, "GP {rmse} vs hypsometric {rmse_h}");
+    assert!(
+        (0.90..=0.98).contains(&coverage),
+        "95 % interval coverage {coverage}"
+    );
+    assert!(f.report.validation.rmse < 0.3, "{:?}", f.report.validation);
+}
