@@ -57,21 +57,8 @@ impl Fft2 {
         tmp: &mut [Complex64],
         scratch: &mut [Complex64],
     ) {
-        self.forward_to_tmp(buf, tmp, scratch);
+        self.forward_pruned(buf, tmp, scratch, self.n);
         buf.copy_from_slice(tmp);
-    }
-
-    /// Forward transform of `buf` (destroyed) into `tmp` (result
-    /// transposed), saving the final copy of [`Self::forward`].
-    pub(crate) fn forward_to_tmp(
-        &self,
-        buf: &mut [Complex64],
-        tmp: &mut [Complex64],
-        scratch: &mut [Complex64],
-    ) {
-        self.fwd.process_with_scratch(buf, scratch);
-        self.transpose(buf, tmp);
-        self.fwd.process_with_scratch(tmp, scratch);
     }
 
     /// Forward transform of `buf` (destroyed) into `out` (result
@@ -160,42 +147,6 @@ fn transpose_cols(src: &[Complex64], dst: &mut [Complex64], n: usize, keep: usiz
     }
 }
 
-/// Split the transform `z` of `a + i·b` (both real) into the transforms of
-/// `a` and `b`: `A[k] = (Z[k] + conj Z[-k]) / 2`, `B[k] = (Z[k] − conj Z[-k]) / 2i`.
-#[cfg(test)]
-pub(crate) fn unpack_two_real(
-    n: usize,
-    z: &[Complex64],
-    a: &mut [Complex64],
-    mut b: Option<&mut [Complex64]>,
-) {
-    // `Z[-k]` of row `r` lies in row `rm = (n − r) mod n`, columns reversed
-    // with column 0 fixed; iterating slices avoids a modulo per element.
-    for r in 0..n {
-        let rm = if r == 0 { 0 } else { n - r };
-        let zr = &z[r * n..(r + 1) * n];
-        let zm = &z[rm * n..(rm + 1) * n];
-        let mirror = std::iter::once(&zm[0]).chain(zm[1..].iter().rev());
-        let ar = &mut a[r * n..(r + 1) * n];
-        match b.as_deref_mut() {
-            Some(b) => {
-                let br = &mut b[r * n..(r + 1) * n];
-                for (((oa, ob), &zk), zm) in ar.iter_mut().zip(br.iter_mut()).zip(zr).zip(mirror) {
-                    let zm = zm.conj();
-                    *oa = (zk + zm) * 0.5;
-                    let d = (zk - zm) * 0.5;
-                    *ob = Complex64::new(d.im, -d.re);
-                }
-            }
-            None => {
-                for ((oa, &zk), zm) in ar.iter_mut().zip(zr).zip(mirror) {
-                    *oa = (zk + zm.conj()) * 0.5;
-                }
-            }
-        }
-    }
-}
-
 /// Rectangular FFT helpers (scene generation, oversampling).
 pub(crate) fn fft_axis(
     data: &mut Array2<Complex64>,
@@ -250,6 +201,22 @@ pub(crate) fn freq(k: usize, n: usize) -> f64 {
 mod tests {
     use super::*;
 
+    /// Split the transform `z` of `a + i·b` (both real) into the transforms
+    /// of `a` and `b`: `A[k] = (Z[k] + conj Z[−k]) / 2`,
+    /// `B[k] = (Z[k] − conj Z[−k]) / 2i` (the split the correlation kernels
+    /// fold into their cross-spectrum).
+    fn unpack_two_real(n: usize, z: &[Complex64], a: &mut [Complex64], b: &mut [Complex64]) {
+        for r in 0..n {
+            for c in 0..n {
+                let zm = z[((n - r) % n) * n + (n - c) % n].conj();
+                let zk = z[r * n + c];
+                a[r * n + c] = (zk + zm) * 0.5;
+                let d = (zk - zm) * 0.5;
+                b[r * n + c] = Complex64::new(d.im, -d.re);
+            }
+        }
+    }
+
     #[test]
     fn roundtrip_and_unpack_match_naive_dft() {
         let n = 6;
@@ -266,7 +233,7 @@ mod tests {
         f.forward(&mut buf, &mut tmp, &mut scr);
         let mut fa = vec![Complex64::default(); n * n];
         let mut fb = vec![Complex64::default(); n * n];
-        unpack_two_real(n, &buf, &mut fa, Some(&mut fb));
+        unpack_two_real(n, &buf, &mut fa, &mut fb);
         // naive DFT of a at (k_row, k_col), stored transposed at [k_col*n+k_row]
         for kr in 0..n {
             for kc in 0..n {

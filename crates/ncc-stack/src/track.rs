@@ -926,7 +926,9 @@ pub(crate) fn for_each_cell<T: Send>(
     let (nr, nc) = engine.out_shape();
     let total = nr * nc;
     let done = std::sync::atomic::AtomicUsize::new(0);
-    let batch = |c: usize, st: &mut ThreadState| -> Vec<T> {
+    // one batch's results in a fixed-size array (no allocation per batch);
+    // `None` past the last cell
+    let batch = |c: usize, st: &mut ThreadState| -> [Option<T>; BATCH] {
         let cells = c * BATCH..((c + 1) * BATCH).min(total);
         let mut origins = [None; BATCH];
         for (b, idx) in cells.clone().enumerate() {
@@ -936,14 +938,10 @@ pub(crate) fn for_each_cell<T: Send>(
             }
         }
         engine.pair_surfaces(&origins, st);
-        let out: Vec<T> = cells
-            .clone()
-            .enumerate()
-            .map(|(b, idx)| {
-                let slot = origins[b].map(|_| b);
-                f(engine, idx / nc, idx % nc, st, slot)
-            })
-            .collect();
+        let out = std::array::from_fn(|b| {
+            let idx = c * BATCH + b;
+            (idx < total).then(|| f(engine, idx / nc, idx % nc, st, origins[b].map(|_| b)))
+        });
         if let Some(p) = progress {
             let d = done.fetch_add(cells.len(), std::sync::atomic::Ordering::Relaxed) + cells.len();
             p(d, total);
@@ -954,15 +952,17 @@ pub(crate) fn for_each_cell<T: Send>(
     #[cfg(feature = "rayon")]
     if parallel {
         use rayon::prelude::*;
-        let parts: Vec<Vec<T>> = (0..n_batches)
+        return (0..n_batches)
             .into_par_iter()
             .map_init(|| engine.make_state(), |st, c| batch(c, st))
+            .flat_map_iter(|out| out.into_iter().flatten())
             .collect();
-        return parts.into_iter().flatten().collect();
     }
     let _ = parallel;
     let mut st = engine.make_state();
-    (0..n_batches).flat_map(|c| batch(c, &mut st)).collect()
+    (0..n_batches)
+        .flat_map(|c| batch(c, &mut st).into_iter().flatten())
+        .collect()
 }
 
 /// Track offsets between the images of a stack: for every template of the
