@@ -3,7 +3,8 @@
 //! alone at n = 1 000 and 3 000 (pure Rust, or LAPACK with
 //! `--features gp-openblas`), prediction of 10 000 points with an exact GP
 //! (n = 1 000) and with the scalable predictor over 30 000 training points
-//! (point by point, and in blocks as the automatic path does).
+//! (point by point, and in blocks as the automatic path does), and the
+//! default hyper-parameter fit (data-driven start + L-BFGS) at n = 500.
 //!
 //! One n = 10 000 step takes about 25–35 s on 2 cores (pure Rust; peak
 //! memory about 1.7 GB), so a full run of that bench (10 samples) takes a few
@@ -20,7 +21,9 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use gp_voidfill::exact::kernel_matrix;
 use gp_voidfill::linalg::cholesky_in_place;
 use gp_voidfill::nn::spread_subset;
-use gp_voidfill::{ExactGp, JitterPolicy, NearestNeighbourGp, SumKernel};
+use gp_voidfill::{
+    ExactGp, GpVoidFill, JitterPolicy, NearestNeighbourGp, SplitStrategy, SumKernel,
+};
 use ndarray::{Array1, Array2};
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -110,6 +113,21 @@ fn bench_gp(c: &mut Criterion) {
         &10_000,
         |b, _| b.iter(|| blocked.predict(xs.view())),
     );
+    g.finish();
+
+    // the default training: data-driven initial values + L-BFGS, 400
+    // training / 100 held-out points
+    let mut g = c.benchmark_group("gp_fit");
+    g.sample_size(10);
+    let (x, y) = data(500, 6);
+    g.bench_with_input(BenchmarkId::new("default_lbfgs", 500), &500, |b, _| {
+        b.iter(|| {
+            GpVoidFill::new()
+                .split(SplitStrategy::Random)
+                .fit(x.view(), y.view())
+                .expect("fit")
+        })
+    });
     g.finish();
 }
 

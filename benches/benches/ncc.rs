@@ -93,8 +93,9 @@ fn full_stack(c: &mut Criterion) {
     g.finish();
 }
 
-/// The eq. 2.5 Gaussian fit (11×11 window up-sampled ×10, Levenberg–Marquardt
-/// through argmin) on a noisy correlation surface of 33×33 lags.
+/// The eq. 2.5 Gaussian fit (the default 3×3 window up-sampled ×10, and the
+/// 11×11 window printed in sect. 2.2.2; Levenberg–Marquardt through argmin)
+/// on a noisy correlation surface of 33×33 lags.
 fn gaussian_peak_fit(c: &mut Criterion) {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
     let surface = Array2::from_shape_fn((33, 33), |(r, cc)| {
@@ -103,10 +104,38 @@ fn gaussian_peak_fit(c: &mut Criterion) {
             + 0.05 * rand::Rng::gen_range(&mut rng, -1.0..1.0)
     });
     let params = PeakParams::new();
-    c.bench_function("peak/gaussian_fit_11x11_up10", |b| {
+    c.bench_function("peak/gaussian_fit_3x3_up10", |b| {
         b.iter(|| estimate_peak(surface.view(), &params).expect("peak"))
+    });
+    let printed = PeakParams::new().fit_window(11);
+    c.bench_function("peak/gaussian_fit_11x11_up10", |b| {
+        b.iter(|| estimate_peak(surface.view(), &printed).expect("peak"))
     });
 }
 
-criterion_group!(benches, zncc_one_template, full_stack, gaussian_peak_fit);
+/// The NaN-aware 51×51, σ = 17 px Gaussian high-pass of sect. 2.3.2
+/// (separable normalised convolution) on a 768² image, without and with
+/// no-data.
+fn highpass(c: &mut Criterion) {
+    let n = 768;
+    let img = Array2::from_shape_fn((n, n), |(r, cc)| ((r * 31 + cc * 17) % 97) as f64);
+    let mut holes = img.clone();
+    holes.slice_mut(s![100..140, 200..260]).fill(f64::NAN);
+    let mut g = c.benchmark_group("highpass");
+    g.sample_size(10);
+    for (label, im) in [("768px", &img), ("768px_nodata", &holes)] {
+        g.bench_with_input(BenchmarkId::new("51x51_sigma17", label), &n, |b, _| {
+            b.iter(|| ncc_stack::preprocess::gaussian_highpass(im.view(), 51, 17.0).expect("hp"))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    zncc_one_template,
+    full_stack,
+    gaussian_peak_fit,
+    highpass
+);
 criterion_main!(benches);

@@ -1,6 +1,7 @@
 //! Benches of the uncertainty hot paths: empirical variogram of a
-//! 2000 × 2000 raster, the sum-model fit, and n_eff of a ~6000-pixel disk
-//! (exact double sum and K = 1000 approximation).
+//! 2000 × 2000 raster, the sum-model fit, n_eff of a ~6000-pixel disk
+//! (exact double sum and K = 1000 approximation), and the default pipeline
+//! (two-step standardisation, variogram, fit) on a 500 × 500 dh map.
 
 // `criterion_group!` expands to an undocumented `pub fn`.
 #![allow(missing_docs)]
@@ -94,6 +95,28 @@ fn bench(c: &mut Criterion) {
                     .expect("fit")
                     .model;
                 neff_exact(&coords, &ones, &m).expect("neff")
+            })
+        },
+    );
+    // the default pipeline from dh + slope + stable mask
+    let m = 500;
+    let slope = Array2::from_shape_fn((m, m), |(r, c)| ((r * 7 + c * 13) % 60) as f64);
+    let dh = Array2::from_shape_fn((m, m), |(r, c)| {
+        z[[r, c]] * (0.03 * (0.05 * slope[[r, c]]).exp() + 0.1)
+    });
+    let stable = Array2::from_shape_fn((m, m), |(r, c)| !(100..250).contains(&r) || c > 300);
+    g.bench_function(
+        BenchmarkId::new("infer_error_model_default", format!("{m}x{m}")),
+        |b| {
+            b.iter(|| {
+                infer_error_model(
+                    dh.view(),
+                    &[slope.view()],
+                    stable.view(),
+                    (PX, PX),
+                    &ErrorModelParams::default(),
+                )
+                .expect("pipeline")
             })
         },
     );

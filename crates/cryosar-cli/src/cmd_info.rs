@@ -46,8 +46,13 @@ pub struct Info {
     pub epsg: Option<u32>,
     /// WKT or citation of the CRS, if any.
     pub wkt: Option<String>,
+    /// PROJ.4 definition of a user-defined CRS (no EPSG code), if any.
+    pub proj4: Option<String>,
     /// True for a geographic (degree) CRS.
     pub geographic: bool,
+    /// Every GeoKey as stored in the file: `{"key": value}` with the key's
+    /// number and name (e.g. `"3075 ProjCoordTransGeoKey"`).
+    pub geokeys: serde_json::Map<String, serde_json::Value>,
     /// GDAL geotransform (six numbers, pixel-corner convention).
     pub geotransform: [f64; 6],
     /// Map coordinates of the outer edges: xmin, ymin, xmax, ymax.
@@ -62,6 +67,52 @@ pub struct Info {
     pub tiled: bool,
     /// Statistics per band.
     pub band_stats: Vec<BandStats>,
+}
+
+/// Name of a GeoKey (GeoTIFF 1.1), or "" for an unknown one.
+fn geokey_name(k: u16) -> &'static str {
+    match k {
+        1024 => "GTModelTypeGeoKey",
+        1025 => "GTRasterTypeGeoKey",
+        1026 => "GTCitationGeoKey",
+        2048 => "GeographicTypeGeoKey",
+        2049 => "GeogCitationGeoKey",
+        2050 => "GeogGeodeticDatumGeoKey",
+        2051 => "GeogPrimeMeridianGeoKey",
+        2052 => "GeogLinearUnitsGeoKey",
+        2054 => "GeogAngularUnitsGeoKey",
+        2056 => "GeogEllipsoidGeoKey",
+        2057 => "GeogSemiMajorAxisGeoKey",
+        2058 => "GeogSemiMinorAxisGeoKey",
+        2059 => "GeogInvFlatteningGeoKey",
+        3072 => "ProjectedCSTypeGeoKey",
+        3073 => "PCSCitationGeoKey",
+        3074 => "ProjectionGeoKey",
+        3075 => "ProjCoordTransGeoKey",
+        3076 => "ProjLinearUnitsGeoKey",
+        3077 => "ProjLinearUnitSizeGeoKey",
+        3078 => "ProjStdParallel1GeoKey",
+        3079 => "ProjStdParallel2GeoKey",
+        3080 => "ProjNatOriginLongGeoKey",
+        3081 => "ProjNatOriginLatGeoKey",
+        3082 => "ProjFalseEastingGeoKey",
+        3083 => "ProjFalseNorthingGeoKey",
+        3084 => "ProjFalseOriginLongGeoKey",
+        3085 => "ProjFalseOriginLatGeoKey",
+        3086 => "ProjFalseOriginEastingGeoKey",
+        3087 => "ProjFalseOriginNorthingGeoKey",
+        3088 => "ProjCenterLongGeoKey",
+        3089 => "ProjCenterLatGeoKey",
+        3092 => "ProjScaleAtNatOriginGeoKey",
+        3093 => "ProjScaleAtCenterGeoKey",
+        3094 => "ProjAzimuthAngleGeoKey",
+        3095 => "ProjStraightVertPoleLongGeoKey",
+        4096 => "VerticalCSTypeGeoKey",
+        4097 => "VerticalCitationGeoKey",
+        4098 => "VerticalDatumGeoKey",
+        4099 => "VerticalUnitsGeoKey",
+        _ => "",
+    }
 }
 
 /// Gather the [`Info`] of a GeoTIFF.
@@ -107,7 +158,18 @@ pub fn info(path: &std::path::Path) -> anyhow::Result<Info> {
         data_type: meta.data_type.gdal_name().to_string(),
         epsg: g.crs.epsg,
         wkt: g.crs.wkt.clone(),
+        proj4: g.crs.proj4.clone(),
         geographic: g.crs.geographic,
+        geokeys: meta
+            .geokeys
+            .iter()
+            .map(|(k, v)| {
+                (
+                    format!("{k} {}", geokey_name(*k)),
+                    serde_json::Value::String(v.clone()),
+                )
+            })
+            .collect(),
         geotransform: g.transform.0,
         bounds: [xmin, ymin, xmax, ymax],
         pixel_size_m: [ew, ns],
@@ -126,8 +188,7 @@ pub fn info(path: &std::path::Path) -> anyhow::Result<Info> {
 /// Run `cryosar info`.
 pub fn run(args: &Args) -> anyhow::Result<()> {
     let info = info(&args.file)?;
-    println!("{}", serde_json::to_string_pretty(&info)?);
-    Ok(())
+    crate::util::print_out(&format!("{}\n", serde_json::to_string_pretty(&info)?))
 }
 
 #[cfg(test)]

@@ -8,7 +8,8 @@ use ndarray::Array2;
 use sar_core::terrain::{self, GradientMethod, Incidence, LookDirection};
 use sar_core::{geotiff, Crs, Grid, Raster};
 
-use crate::util::{write_png_colormap, Colormap};
+use crate::quicklook::{write_quicklook, ColorRange, QuickLook};
+use crate::util::{check_range, Colormap, OutputSet};
 
 /// Arguments of `cryosar terrain`.
 #[derive(Debug, clap::Args)]
@@ -24,10 +25,10 @@ pub struct Args {
     /// Output local incidence angle GeoTIFF (degrees); needs --incidence and --heading.
     #[arg(long)]
     pub lia: Option<PathBuf>,
-    /// Radar incidence angle from vertical in degrees (e.g. 39 for Sentinel-1 IW mid-swath).
-    #[arg(long, requires = "lia")]
+    /// Radar incidence angle from vertical in degrees, 0–89 (e.g. 39 for Sentinel-1 IW mid-swath).
+    #[arg(long, requires = "lia", allow_negative_numbers = true)]
     pub incidence: Option<f64>,
-    /// Platform heading in degrees clockwise from north (e.g. -12 ascending, -168 descending for Sentinel-1).
+    /// Platform heading in degrees clockwise from north, −360–360 (e.g. -12 ascending, -168 descending for Sentinel-1).
     #[arg(long, requires = "lia", allow_negative_numbers = true)]
     pub heading: Option<f64>,
     /// The radar looks left of the flight direction (default: right-looking).
@@ -36,6 +37,31 @@ pub struct Args {
     /// Gradient operator: horn (default, as gdaldem) or zt (Zevenbergen–Thorne).
     #[arg(long, default_value = "horn", value_parser = ["horn", "zt"])]
     pub method: String,
+    /// Optional PNG quick-looks of every output, next to it (`slope.tif` → `slope.png`).
+    #[arg(long)]
+    pub png: bool,
+}
+
+/// Bytes of memory per DEM pixel that `terrain` holds: the DEM, slope,
+/// aspect and LIA as f64, their f32 copies and the GeoTIFF encoder's
+/// buffers.
+pub const TERRAIN_BYTES_PER_PIXEL: u64 = 4 * 8 + 3 * 4 + 16;
+
+/// Refuse a raster without georeferencing where distances matter.
+pub fn require_georeferencing(path: &Path, grid: &Grid, flag: &str) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        grid.transform != sar_core::GeoTransform::default(),
+        "{flag} {} has no georeferencing (no geotransform), so its pixel size in metres is unknown; \
+         add it, e.g. `gdal_edit.py -a_ullr ULX ULY LRX LRY -a_srs EPSG:XXXX {}`",
+        path.display(),
+        path.display()
+    );
+    Ok(())
+}
+
+/// `x.tif` → `x.png`.
+pub fn png_beside(p: &Path) -> PathBuf {
+    p.with_extension("png")
 }
 
 /// Run `cryosar terrain`.
@@ -50,6 +76,36 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             "--lia needs --incidence DEG and --heading DEG"
         );
     }
+    if let Some(inc) = args.incidence {
+        check_range("--incidence", inc, 0.0, 89.0)?;
+    }
+    if let Some(h) = args.heading {
+        check_range("--heading", h, -360.0, 360.0)?;
+    }
+    // Every output is registered (and checked) before anything is read.
+    let mut outs = OutputSet::new();
+    outs.input("DEM", &args.dem);
+    let mut targets = Vec::new();
+    for (flag, p) in [
+        ("--slope", &args.slope),
+        ("--aspect", &args.aspect),
+        ("--lia", &args.lia),
+    ] {
+        if let Some(p) = p {
+            let tif = outs.output(flag, p)?;
+            let png = if args.png {
+                Some(outs.output(format!("{flag} quick-look"), &png_beside(p))?)
+            } else {
+                None
+            };
+            targets.push((flag, p.clone(), tif, png));
+        }
+    }
+    let info = geotiff::read_info(&args.dem)
+        .with_context(|| format!("cannot read the DEM {}", args.dem.display()))?;
+    geotiff::check_memory(&args.dem, &info, TERRAIN_BYTES_PER_PIXEL)
+        .with_context(|| format!("cannot process the DEM {}", args.dem.display()))?;
+    require_georeferencing(&args.dem, &info.grid, "the DEM")?;
     let dem = geotiff::read_f64(&args.dem, 0)
         .with_context(|| format!("cannot read the DEM {}", args.dem.display()))?;
     let method = if args.method == "zt" {
@@ -57,29 +113,72 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     } else {
         GradientMethod::Horn
     };
-    let sa = terrain::slope_aspect(&dem, method)?;
-    if let Some(p) = &args.slope {
-        write_f32(p, &sa.slope)?;
-    }
-    if let Some(p) = &args.aspect {
-        write_f32(p, &sa.aspect)?;
-    }
-    if let (Some(p), Some(inc), Some(heading)) = (&args.lia, args.incidence, args.heading) {
-        let look = if args.left_looking {
-            LookDirection::Left
+    let sa = terrain::slope_aspect(&dem, method)
+        .with_context(|| format!("cannot compute the slope of the DEM {}", args.dem.display()))?;
+    let lia = match (&args.lia, args.incidence, args.heading) {
+        (Some(_), Some(inc), Some(heading)) => {
+            let look = if args.left_looking {
+                LookDirection::Left
+            } else {
+                LookDirection::Right
+            };
+            Some(terrain::local_incidence_angle(
+                &sa.slope,
+                &sa.aspect,
+                &Incidence::Constant(inc),
+                heading,
+                look,
+            )?)
+        }
+        _ => None,
+    };
+    let name = args.dem.display().to_string();
+    let (ew, ns) = dem.grid.pixel_size_m(dem.grid.rows / 2);
+    let note = format!(
+        "{}×{} px of {ew:.1}×{ns:.1} m; {} gradient",
+        dem.grid.cols,
+        dem.grid.rows,
+        if args.method == "zt" {
+            "Zevenbergen–Thorne"
         } else {
-            LookDirection::Right
+            "Horn"
+        }
+    );
+    for (flag, _, tif, png) in &targets {
+        let (r, ql) = match *flag {
+            "--slope" => (
+                &sa.slope,
+                QuickLook::new(format!("Slope of {name}"), "slope", "°").cmap(Colormap::Magma),
+            ),
+            "--aspect" => (
+                &sa.aspect,
+                QuickLook::new(
+                    format!("Aspect of {name}"),
+                    "aspect (clockwise from north)",
+                    "°",
+                )
+                .cmap(Colormap::Turbo)
+                .range(ColorRange::Fixed(0.0, 360.0)),
+            ),
+            _ => match &lia {
+                Some(l) => (
+                    l,
+                    QuickLook::new(
+                        format!("Local incidence angle of {name}"),
+                        "local incidence angle",
+                        "°",
+                    )
+                    .cmap(Colormap::Turbo),
+                ),
+                None => anyhow::bail!("--lia needs --incidence DEG and --heading DEG"),
+            },
         };
-        let lia = terrain::local_incidence_angle(
-            &sa.slope,
-            &sa.aspect,
-            &Incidence::Constant(inc),
-            heading,
-            look,
-        )?;
-        write_f32(p, &lia)?;
+        write_f32(tif, r)?;
+        if let Some(png) = png {
+            write_quicklook(png, r.data.view(), &ql.note(note.clone()))?;
+        }
     }
-    Ok(())
+    outs.commit()
 }
 
 /// Write a float raster as a single-band f32 GeoTIFF.
@@ -160,30 +259,25 @@ pub fn demo_part(out: &Path, report: &mut String) -> anyhow::Result<()> {
     write_f32(&out.join("slope.tif"), &sa.slope)?;
     write_f32(&out.join("aspect.tif"), &sa.aspect)?;
     write_f32(&out.join("lia.tif"), &lia)?;
-    write_png_colormap(
+    write_quicklook(
         &out.join("dem.png"),
         dem.data.view(),
-        4000.0,
-        7000.0,
-        Colormap::Gray,
-        "elevation (m)",
+        &QuickLook::new("Synthetic DEM (30 m, EPSG:32643)", "elevation", "m").cmap(Colormap::Gray),
     )?;
-    write_png_colormap(
+    write_quicklook(
         &out.join("slope.png"),
         sa.slope.data.view(),
-        0.0,
-        45.0,
-        Colormap::Magma,
-        "slope (degrees)",
+        &QuickLook::new("Slope of the synthetic DEM (Horn)", "slope", "°").cmap(Colormap::Magma),
     )?;
-    let (lo, hi) = crate::util::robust_range(lia.data.view()).context("LIA has no valid pixel")?;
-    write_png_colormap(
+    write_quicklook(
         &out.join("lia.png"),
         lia.data.view(),
-        lo,
-        hi,
-        Colormap::Turbo,
-        "local incidence angle (degrees)",
+        &QuickLook::new(
+            "Local incidence angle, Sentinel-1 descending (θ = 39°, heading −168°)",
+            "local incidence angle",
+            "°",
+        )
+        .cmap(Colormap::Turbo),
     )?;
     let err = sar_core::stats::Summary::of(
         sa.slope

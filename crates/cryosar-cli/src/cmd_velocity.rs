@@ -1,4 +1,22 @@
 //! `cryosar velocity`: glacier surface velocity by NCC stacking (ncc-stack).
+//!
+//! Outputs (GeoTIFF, Float32, on the template grid; each with a GDAL
+//! `.aux.xml` sidecar holding its metadata: dates, interval, template,
+//! search, estimator, unit):
+//! * `vx.tif`, `vy.tif`, `speed.tif` — east/north velocity and speed,
+//!   filtered (SNR, speed, peak at the search edge);
+//! * `vx_unfiltered.tif`, `vy_unfiltered.tif`, `speed_unfiltered.tif`;
+//! * `dx_px.tif`, `dy_px.tif` — unfiltered offsets in pixels along columns
+//!   and rows (down), secondary minus primary;
+//! * `snr.tif` (dB, eq. 2.3), `pair_count.tif`, `flags.tif` (bit 1: the
+//!   sub-pixel fit failed and the 3-point estimate was kept; 2: peak at the
+//!   search edge; 4: SNR below `--snr-min`; 8: speed above `--vmax`);
+//! * `speed.png`, a quick-look.
+//!
+//! Optical images (Landsat, Sentinel-2 DN): pass `--no-db` (DN are not
+//! power; a logarithm only distorts their contrast) and keep the high-pass
+//! (it removes illumination gradients); the sub-pixel estimators work on
+//! any correlation surface.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -7,19 +25,22 @@ use anyhow::Context;
 use ncc_stack::preprocess::{preprocess, PreprocessParams};
 use ncc_stack::synth::{generate, DisplacementField, SceneParams};
 use ncc_stack::{
-    apply_filter, coverage, filter_mask, form_pairs, residual_ratio, track, Date, FilterParams,
-    PairRoles, PairSet, PeakParams, SearchRadius, SubpixelMethod, TemplateStatus, TrackParams,
-    VelocityField,
+    apply_filter, coverage, filter_mask, form_pairs, residual_ratio, track, track_with_prior, Date,
+    FilterParams, PairRoles, PairSet, PeakParams, PriorOffsets, SearchRadius, SubpixelMethod,
+    TemplateStatus, TrackParams, VelocityField,
 };
 use rand::SeedableRng;
-use sar_core::{geotiff, Crs, Grid, Raster};
+use sar_core::{geotiff, Crs, GeoTransform, Grid, Raster};
 
-use crate::util::{write_png_colormap, Colormap};
+use crate::util::{write_png_colormap, write_text_atomic, Colormap};
+
+/// Days per year for m/yr (ITS_LIVE's unit): the Julian year.
+const DAYS_PER_YEAR: f64 = 365.25;
 
 /// Arguments of `cryosar velocity`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Co-registered intensity GeoTIFFs (linear power) of one time series, in acquisition order.
+    /// Co-registered intensity GeoTIFFs (linear power, or optical DN with --no-db) of one time series, in acquisition order.
     #[arg(required = true, num_args = 2..)]
     pub images: Vec<PathBuf>,
     /// Acquisition dates, comma-separated YYYY-MM-DD, one per image.
@@ -34,16 +55,28 @@ pub struct Args {
     /// Template grid step in pixels (the output pixel size).
     #[arg(long, default_value_t = 16)]
     pub step: usize,
-    /// Search radius in pixels (default: from --vmax, the interval and the pixel size, plus 5 px).
+    /// Search radius in pixels (default: from --search-speed, else from --vmax, the interval and the pixel size, plus 5 px).
     #[arg(long)]
     pub search: Option<usize>,
-    /// Minimum SNR in dB (eq. 2.3) kept in the filtered outputs.
-    #[arg(long, default_value_t = 10.0)]
+    /// Largest expected speed (in --units) from which the search radius is set; independent of the --vmax filter.
+    #[arg(long, allow_hyphen_values = true)]
+    pub search_speed: Option<f64>,
+    /// Prior east velocity GeoTIFF (in --units): each template's search window is centred on the prior displacement (needs --prior-vy).
+    #[arg(long, requires = "prior_vy")]
+    pub prior_vx: Option<PathBuf>,
+    /// Prior north velocity GeoTIFF (in --units; needs --prior-vx).
+    #[arg(long, requires = "prior_vx")]
+    pub prior_vy: Option<PathBuf>,
+    /// Minimum SNR in dB (eq. 2.3) kept in the filtered outputs (may be negative).
+    #[arg(long, default_value_t = 10.0, allow_hyphen_values = true)]
     pub snr_min: f64,
-    /// Maximum speed in metres per day kept in the filtered outputs.
-    #[arg(long, default_value_t = 1.0)]
-    pub vmax: f64,
-    /// Sub-pixel estimator: gauss (eq. 2.5 fit, default), parabolic, gauss3 or integer.
+    /// Maximum speed (in --units) kept in the filtered outputs (default 1 m/d, sect. 2.3.2).
+    #[arg(long, allow_hyphen_values = true)]
+    pub vmax: Option<f64>,
+    /// Velocity unit of the outputs, --vmax, --search-speed and the priors: m/d or m/yr (ITS_LIVE).
+    #[arg(long, default_value = "m/d", value_parser = ["m/d", "m/yr"])]
+    pub units: String,
+    /// Sub-pixel estimator: gauss (eq. 2.5 fit on the main lobe, default), parabolic, gauss3 or integer.
     #[arg(long, default_value = "gauss", value_parser = ["gauss", "parabolic", "gauss3", "integer"])]
     pub subpixel: String,
     /// Oversample the pre-processed images ×2 (FFT) before correlating.
@@ -59,6 +92,12 @@ pub struct Args {
     /// Do not apply the 51×51, σ = 17 px Gaussian high-pass filter.
     #[arg(long)]
     pub no_highpass: bool,
+    /// Do not convert to dB (for optical images: Landsat / Sentinel-2 DN).
+    #[arg(long)]
+    pub no_db: bool,
+    /// Pixel size in metres for images without georeferencing (refused otherwise).
+    #[arg(long, allow_hyphen_values = true)]
+    pub pixel_size: Option<f64>,
     /// Output folder (created if missing).
     #[arg(long)]
     pub out: PathBuf,
@@ -73,30 +112,237 @@ fn subpixel(name: &str) -> SubpixelMethod {
     }
 }
 
-fn to_f32(r: &Raster<f64>) -> Raster<f32> {
-    r.map(|v| *v as f32)
+/// A finite value within `[lo, hi]`, or an error naming the flag.
+fn checked(flag: &str, v: f64, lo: f64, hi: f64) -> anyhow::Result<f64> {
+    anyhow::ensure!(
+        v.is_finite() && v >= lo && v <= hi,
+        "{flag} must be a finite number in [{lo}, {hi}], got {v}"
+    );
+    Ok(v)
 }
 
-/// Write vx, vy, speed, SNR and pair count GeoTIFFs and a speed PNG.
-fn write_outputs(out: &Path, prefix: &str, f: &VelocityField, vmax: f64) -> anyhow::Result<()> {
-    let p = |name: &str| out.join(format!("{prefix}{name}"));
-    geotiff::write_f32(p("vx.tif"), &to_f32(&f.velocity_east_m_per_day))?;
-    geotiff::write_f32(p("vy.tif"), &to_f32(&f.velocity_north_m_per_day))?;
-    geotiff::write_f32(p("speed.tif"), &to_f32(&f.speed_m_per_day))?;
-    geotiff::write_f32(p("snr.tif"), &to_f32(&f.snr_db))?;
-    geotiff::write_f32(p("pair_count.tif"), &f.pair_count.map(|v| *v as f32))?;
-    write_png_colormap(
-        &p("speed.png"),
-        f.speed_m_per_day.data.view(),
-        0.0,
-        vmax,
-        Colormap::Viridis,
-        "speed (m/day)",
-    )?;
-    Ok(())
+/// What a product file explains about itself (GDAL metadata items).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Meta {
+    pub items: Vec<(String, String)>,
+}
+
+impl Meta {
+    pub(crate) fn add(&mut self, k: &str, v: impl ToString) -> &mut Self {
+        self.items.push((k.to_string(), v.to_string()));
+        self
+    }
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// Write a GeoTIFF and its GDAL PAM sidecar (`<file>.aux.xml`) with the
+/// metadata items, the band description and unit. (sar-core's GeoTIFF
+/// writer has no metadata tag yet; GDAL reads the sidecar the same way.)
+pub(crate) fn write_tif(
+    path: &Path,
+    r: &Raster<f32>,
+    meta: &Meta,
+    description: &str,
+    unit: &str,
+) -> anyhow::Result<()> {
+    geotiff::write_f32(path, r).with_context(|| format!("cannot write {}", path.display()))?;
+    let mut x = String::from("<PAMDataset>\n  <Metadata>\n");
+    for (k, v) in &meta.items {
+        let _ = writeln!(
+            x,
+            "    <MDI key=\"{}\">{}</MDI>",
+            xml_escape(k),
+            xml_escape(v)
+        );
+    }
+    let _ = write!(
+        x,
+        "  </Metadata>\n  <PAMRasterBand band=\"1\">\n    <Description>{}</Description>\n    <UnitType>{}</UnitType>\n  </PAMRasterBand>\n</PAMDataset>\n",
+        xml_escape(description),
+        xml_escape(unit)
+    );
+    let mut aux = path.as_os_str().to_owned();
+    aux.push(".aux.xml");
+    write_text_atomic(Path::new(&aux), &x)
+}
+
+fn to_f32(a: &ndarray::Array2<f64>, grid: &Grid, scale: f64) -> anyhow::Result<Raster<f32>> {
+    Ok(Raster::new(a.mapv(|v| (v * scale) as f32), grid.clone())?)
+}
+
+/// Quality flags per template (see the module docs).
+// `!(x >= t)` on purpose: NaN counts as failing
+#[allow(clippy::neg_cmp_op_on_partial_ord)]
+fn flags(f: &VelocityField, filt: &FilterParams) -> ndarray::Array2<f64> {
+    ndarray::Array2::from_shape_fn(f.grid.shape(), |(i, j)| {
+        if f.status[[i, j]] != TemplateStatus::Valid || !f.snr_db.data[[i, j]].is_finite() {
+            return f64::NAN;
+        }
+        let mut b = 0u8;
+        if !f.fit_converged[[i, j]] {
+            b |= 1;
+        }
+        if f.at_search_edge[[i, j]] {
+            b |= 2;
+        }
+        if !(f.snr_db.data[[i, j]] >= filt.get_snr_min_db()) {
+            b |= 4;
+        }
+        if !(f.speed_m_per_day.data[[i, j]] <= filt.get_v_max_m_per_day()) {
+            b |= 8;
+        }
+        f64::from(b)
+    })
+}
+
+/// Write every product of one run into `out` with file names starting
+/// with `prefix`: into a temporary folder first, then renamed into place,
+/// so that a failure leaves no partial set.
+fn write_outputs(
+    out: &Path,
+    prefix: &str,
+    f: &VelocityField,
+    filt: &FilterParams,
+    unit_scale: f64,
+    unit: &str,
+    meta: &Meta,
+) -> anyhow::Result<()> {
+    let tmp = out.join(format!(".{prefix}tmp{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+    let filtered = apply_filter(f, filt);
+    let g = &f.grid;
+    let res = (|| -> anyhow::Result<Vec<String>> {
+        let mut names = Vec::new();
+        let mut put = |name: &str, a: &ndarray::Array2<f64>, scale: f64, desc: &str, u: &str| {
+            let file = format!("{prefix}{name}");
+            let r = write_tif(&tmp.join(&file), &to_f32(a, g, scale)?, meta, desc, u);
+            names.push(file.clone());
+            names.push(format!("{file}.aux.xml"));
+            r
+        };
+        put(
+            "vx.tif",
+            &filtered.velocity_east_m_per_day.data,
+            unit_scale,
+            "east velocity, filtered",
+            unit,
+        )?;
+        put(
+            "vy.tif",
+            &filtered.velocity_north_m_per_day.data,
+            unit_scale,
+            "north velocity, filtered",
+            unit,
+        )?;
+        put(
+            "speed.tif",
+            &filtered.speed_m_per_day.data,
+            unit_scale,
+            "speed, filtered",
+            unit,
+        )?;
+        put(
+            "vx_unfiltered.tif",
+            &f.velocity_east_m_per_day.data,
+            unit_scale,
+            "east velocity, unfiltered",
+            unit,
+        )?;
+        put(
+            "vy_unfiltered.tif",
+            &f.velocity_north_m_per_day.data,
+            unit_scale,
+            "north velocity, unfiltered",
+            unit,
+        )?;
+        put(
+            "speed_unfiltered.tif",
+            &f.speed_m_per_day.data,
+            unit_scale,
+            "speed, unfiltered",
+            unit,
+        )?;
+        put(
+            "dx_px.tif",
+            &f.offset_x_px.data,
+            1.0,
+            "column offset (secondary - primary), unfiltered",
+            "px",
+        )?;
+        put(
+            "dy_px.tif",
+            &f.offset_y_px.data,
+            1.0,
+            "row offset (down, secondary - primary), unfiltered",
+            "px",
+        )?;
+        put(
+            "snr.tif",
+            &f.snr_db.data,
+            1.0,
+            "SNR of the correlation peak (eq. 2.3)",
+            "dB",
+        )?;
+        put(
+            "pair_count.tif",
+            &f.pair_count.data.mapv(f64::from),
+            1.0,
+            "pairs stacked",
+            "",
+        )?;
+        put(
+            "flags.tif",
+            &flags(f, filt),
+            1.0,
+            "1 fit fell back to 3-point, 2 peak at search edge, 4 low SNR, 8 above vmax",
+            "",
+        )?;
+        let vmax = filt.get_v_max_m_per_day() * unit_scale;
+        let png = format!("{prefix}speed.png");
+        write_png_colormap(
+            &tmp.join(&png),
+            filtered
+                .speed_m_per_day
+                .data
+                .mapv(|v| v * unit_scale)
+                .view(),
+            0.0,
+            if vmax.is_finite() && vmax > 0.0 {
+                vmax
+            } else {
+                1.0
+            },
+            Colormap::Viridis,
+            &format!("speed ({unit})"),
+        )?;
+        names.push(png);
+        Ok(names)
+    })();
+    let res = res.and_then(|names| {
+        for n in &names {
+            std::fs::rename(tmp.join(n), out.join(n))
+                .with_context(|| format!("cannot move {n} into {}", out.display()))?;
+        }
+        Ok(())
+    });
+    let _ = std::fs::remove_dir_all(&tmp);
+    res
+}
+
+/// Read one GeoTIFF band as f64 with a readable error.
+fn read(path: &Path) -> anyhow::Result<Raster<f64>> {
+    geotiff::read_f64(path, 0).with_context(|| format!("cannot read {}", path.display()))
 }
 
 /// Run `cryosar velocity`.
+// `!(x >= t)` on purpose: NaN counts as failing
+#[allow(clippy::neg_cmp_op_on_partial_ord)]
 pub fn run(args: &Args) -> anyhow::Result<()> {
     anyhow::ensure!(
         args.dates.len() == args.images.len(),
@@ -104,43 +350,91 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         args.images.len(),
         args.dates.len()
     );
+    let per_year = args.units == "m/yr";
+    // velocities given in --units → m/d
+    let to_mpd = if per_year { 1.0 / DAYS_PER_YEAR } else { 1.0 };
+    let vmax_mpd = match args.vmax {
+        Some(v) => checked("--vmax", v, f64::MIN_POSITIVE, 1e4 / to_mpd)? * to_mpd,
+        None => 1.0,
+    };
+    let snr_min = checked("--snr-min", args.snr_min, -100.0, 100.0)?;
+    let search_speed = args
+        .search_speed
+        .map(|v| checked("--search-speed", v, f64::MIN_POSITIVE, 1e4 / to_mpd).map(|v| v * to_mpd))
+        .transpose()?;
+    if let Some(ps) = args.pixel_size {
+        checked("--pixel-size", ps, f64::MIN_POSITIVE, 1e6)?;
+    }
+    anyhow::ensure!(
+        (4..=4096).contains(&args.template),
+        "--template must be in 4..=4096 px, got {}",
+        args.template
+    );
+    anyhow::ensure!(
+        (1..=4096).contains(&args.step),
+        "--step must be in 1..=4096 px, got {}",
+        args.step
+    );
+    if let Some(r) = args.search {
+        anyhow::ensure!(r <= 4096, "--search must be at most 4096 px, got {r}");
+    }
     let dates: Vec<Date> = args
         .dates
         .iter()
-        .map(|d| d.parse::<Date>().with_context(|| format!("bad date {d:?}")))
+        .map(|d| {
+            d.parse::<Date>()
+                .with_context(|| format!("bad date {d:?} in --dates"))
+        })
         .collect::<anyhow::Result<_>>()?;
-    let pairs = form_pairs(&[dates], args.interval, 0.5)?;
-    let mut rasters = Vec::with_capacity(args.images.len());
+    let pairs = form_pairs(std::slice::from_ref(&dates), args.interval, 0.5)?;
+    let pre_params = PreprocessParams::new()
+        .to_db(!args.no_db)
+        .highpass(if args.no_highpass {
+            None
+        } else {
+            Some((51, 17.0))
+        });
+    // read and pre-process image by image, so that memory holds the
+    // pre-processed stack and one raw image
+    let mut grid: Option<Grid> = None;
+    let mut pre = Vec::with_capacity(args.images.len());
     for path in &args.images {
-        let r = geotiff::read_f64(path, 0)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        if let Some(first) = rasters.first() {
-            let first: &Raster<f64> = first;
-            first.grid.ensure_same(&r.grid).with_context(|| {
+        let mut r = read(path)?;
+        if r.grid.transform == GeoTransform::default() {
+            let Some(ps) = args.pixel_size else {
+                anyhow::bail!(
+                    "{} has no georeferencing, so pixel offsets cannot become velocities; \
+                     give the pixel size in metres with --pixel-size",
+                    path.display()
+                );
+            };
+            r.grid = Grid::north_up(r.grid.rows, r.grid.cols, 0.0, 0.0, ps, ps, Crs::unknown());
+        }
+        match &grid {
+            None => grid = Some(r.grid.clone()),
+            Some(g) => g.ensure_same(&r.grid).with_context(|| {
                 format!(
                     "{} is not on the grid of {}",
                     path.display(),
                     args.images[0].display()
                 )
-            })?;
+            })?,
         }
-        rasters.push(r);
+        pre.push(
+            preprocess(r.data.view(), &pre_params)
+                .with_context(|| format!("cannot pre-process {}", path.display()))?,
+        );
     }
-    let grid = rasters[0].grid.clone();
-    let pre_params = PreprocessParams::new().highpass(if args.no_highpass {
-        None
-    } else {
-        Some((51, 17.0))
-    });
-    let pre: Vec<_> = rasters
-        .iter()
-        .map(|r| preprocess(r.data.view(), &pre_params))
-        .collect::<Result<_, _>>()?;
+    let grid = grid.context("no image read")?;
     let views: Vec<_> = pre.iter().map(|a| a.view()).collect();
-    let search = match args.search {
-        Some(r) => SearchRadius::Pixels(r),
-        None => SearchRadius::FromVelocity {
-            v_max_m_per_day: args.vmax,
+    let search = match (args.search, search_speed) {
+        (Some(r), _) => SearchRadius::Pixels(r),
+        (None, Some(v)) => SearchRadius::FromVelocity {
+            v_max_m_per_day: v,
+            margin_px: 5,
+        },
+        (None, None) => SearchRadius::FromVelocity {
+            v_max_m_per_day: vmax_mpd,
             margin_px: 5,
         },
     };
@@ -155,7 +449,28 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             PairRoles::Shared
         })
         .peak(PeakParams::new().method(subpixel(&args.subpixel)));
-    let (nr, nc) = grid.coarsen(args.step.max(1), args.step.max(1))?.shape();
+    let out_grid = grid.coarsen(args.step, args.step)?;
+    let prior = match (&args.prior_vx, &args.prior_vy) {
+        (Some(px), Some(py)) => {
+            let rs = sar_core::Resampling::Bilinear;
+            let vx = read(px)?.resample(&out_grid, rs).with_context(|| {
+                format!("cannot resample {} onto the template grid", px.display())
+            })?;
+            let vy = read(py)?.resample(&out_grid, rs).with_context(|| {
+                format!("cannot resample {} onto the template grid", py.display())
+            })?;
+            let vx = vx.data.mapv(|v| v * to_mpd);
+            let vy = vy.data.mapv(|v| v * to_mpd);
+            Some(PriorOffsets::from_velocity(
+                &grid,
+                vx.view(),
+                vy.view(),
+                pairs.interval_days,
+            )?)
+        }
+        _ => None,
+    };
+    let (nr, nc) = out_grid.shape();
     let bar = indicatif::ProgressBar::new((nr * nc) as u64);
     bar.set_style(
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} templates ({eta})")
@@ -166,33 +481,105 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             bar.set_position(done as u64);
         }
     };
-    let field = track(&views, &grid, &pairs, &params, Some(&progress))?;
+    let field = track_with_prior(
+        &views,
+        &grid,
+        &pairs,
+        &params,
+        prior.as_ref(),
+        Some(&progress),
+    )?;
     bar.finish_and_clear();
     let filt = FilterParams::new()
-        .snr_min_db(args.snr_min)
-        .v_max_m_per_day(args.vmax);
-    let filtered = apply_filter(&field, &filt);
+        .snr_min_db(snr_min)
+        .v_max_m_per_day(vmax_mpd);
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create output folder {}", args.out.display()))?;
-    write_outputs(&args.out, "", &filtered, args.vmax)?;
-    let kept = filter_mask(&field, &filt).iter().filter(|v| **v).count();
+    let unit_scale = if per_year { DAYS_PER_YEAR } else { 1.0 };
+    let mut meta = Meta::default();
+    meta.add("CRYOSAR_COMMAND", "cryosar velocity")
+        .add("CRYOSAR_VERSION", env!("CARGO_PKG_VERSION"))
+        .add(
+            "DATES",
+            dates
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(","),
+        )
+        .add("PAIR_INTERVAL_ACQUISITIONS", args.interval)
+        .add("PAIR_INTERVAL_DAYS", pairs.interval_days)
+        .add("PAIRS", pairs.pairs.len())
+        .add("TEMPLATE_PX", args.template)
+        .add("STEP_PX", args.step)
+        .add("SEARCH_RADIUS_PX", field.search_radius_px)
+        .add("PRIOR", prior.is_some())
+        .add("SUBPIXEL_ESTIMATOR", &args.subpixel)
+        .add("OVERSAMPLE", args.oversample)
+        .add("DB", !args.no_db)
+        .add(
+            "HIGHPASS",
+            if args.no_highpass {
+                "none"
+            } else {
+                "51x51 sigma 17 px"
+            },
+        )
+        .add("FILTER_SNR_MIN_DB", snr_min)
+        .add(
+            "FILTER_VMAX",
+            format!("{} {}", vmax_mpd * unit_scale, args.units),
+        )
+        .add("VELOCITY_UNIT", &args.units);
+    write_outputs(&args.out, "", &field, &filt, unit_scale, &args.units, &meta)?;
+    let mask = filter_mask(&field, &filt);
+    let kept = mask.iter().filter(|v| **v).count();
+    let (mut low_snr, mut too_fast) = (0usize, 0usize);
+    for ((i, j), _) in mask.indexed_iter() {
+        if field.status[[i, j]] != TemplateStatus::Valid || field.at_search_edge[[i, j]] {
+            continue;
+        }
+        let (snr, v) = (
+            field.snr_db.data[[i, j]],
+            field.speed_m_per_day.data[[i, j]],
+        );
+        if !(snr >= snr_min) {
+            low_snr += 1;
+        } else if !(v <= vmax_mpd) {
+            too_fast += 1;
+        }
+    }
     let s = field.summary;
     println!(
-        "{} pairs, T = {:.1} days, template {} px, search ±{} px: {} templates, {} correlated \
-         ({} at the edge, {} no-data, {} zero variance, {} fit failures), {} pass SNR ≥ {} dB and |v| ≤ {} m/d",
+        "{} pairs, T = {:.1} days, template {} px, search ±{} px{}: {} templates, {} correlated \
+         ({} at the image edge, {} no-data, {} zero variance)",
         pairs.pairs.len(),
         pairs.interval_days,
         args.template,
         field.search_radius_px,
+        if prior.is_some() {
+            " around the prior"
+        } else {
+            ""
+        },
         s.templates,
         s.valid,
         s.edge,
         s.nodata,
         s.zero_variance,
+    );
+    println!(
+        "of the correlated: {} peak at the search edge (increase --search or --search-speed, or give a prior), \
+         {} sub-pixel fits fell back to the 3-point estimate (kept, flagged), {} SNR < {} dB, {} faster than {} {}; \
+         {} pass the filters",
+        s.at_search_edge,
         s.fit_failed,
-        kept,
-        args.snr_min,
-        args.vmax
+        low_snr,
+        snr_min,
+        too_fast,
+        vmax_mpd * unit_scale,
+        args.units,
+        kept
     );
     println!("outputs written to {}", args.out.display());
     Ok(())
@@ -294,7 +681,14 @@ pub fn demo_part(out: &Path, report: &mut String) -> anyhow::Result<()> {
                 t
             );
             if roles == PairRoles::Shared {
-                write_outputs(out, &prefix, &apply_filter(&f, &filt), 0.5)?;
+                let mut meta = Meta::default();
+                meta.add("CRYOSAR_COMMAND", "cryosar demo")
+                    .add("PAIR_INTERVAL_DAYS", pairs.interval_days)
+                    .add("PAIRS", set.pairs.len())
+                    .add("TEMPLATE_PX", t)
+                    .add("SEARCH_RADIUS_PX", f.search_radius_px)
+                    .add("SUBPIXEL_ESTIMATOR", "gauss");
+                write_outputs(out, &prefix, &f, &filt, 1.0, "m/d", &meta)?;
             }
             rows.push(Row {
                 name: format!("{label}, {t} px"),

@@ -19,7 +19,9 @@ use snowmelt::reference::DualPol;
 use snowmelt::tsi::{TopoBinParams, TopoBins};
 use snowmelt::wsi::{Wsi, WsiParams};
 
-use crate::util::{write_png_colormap, Colormap};
+use crate::cmd_terrain::require_georeferencing;
+use crate::quicklook::{write_quicklook, ColorRange, QuickLook};
+use crate::util::{check_range, print_out, write_png_colormap, Colormap, OutputSet};
 
 /// Classification method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -51,10 +53,10 @@ pub struct Args {
     /// Local incidence angle (degrees) on the same grid; else give --incidence and --heading.
     #[arg(long, conflicts_with_all = ["incidence", "heading"])]
     pub lia: Option<PathBuf>,
-    /// Ellipsoid incidence angle (degrees), with --heading.
-    #[arg(long, requires = "heading")]
+    /// Ellipsoid incidence angle (degrees, 0–89), with --heading.
+    #[arg(long, requires = "heading", allow_negative_numbers = true)]
     pub incidence: Option<f64>,
-    /// Platform heading (degrees clockwise from north), with --incidence.
+    /// Platform heading (degrees clockwise from north, −360–360), with --incidence.
     #[arg(long, requires = "incidence", allow_hyphen_values = true)]
     pub heading: Option<f64>,
     /// The radar looks left (default: right-looking, as Sentinel-1).
@@ -68,7 +70,7 @@ pub struct Args {
     /// Default: fit on this date's R_c.
     #[arg(long)]
     pub gmm_from: Option<PathBuf>,
-    /// Number of R_c pixels sampled for the fit.
+    /// Number of R_c pixels sampled for the fit (1 000 – 100 000 000).
     #[arg(long, default_value_t = 1_000_000)]
     pub samples: usize,
     /// Seed of the pixel sample.
@@ -77,14 +79,14 @@ pub struct Args {
     /// Use the weights of eq. 3.3 as printed instead of the continuous Nagler weights.
     #[arg(long)]
     pub printed_weights: bool,
-    /// Threshold of the fixed-threshold method (dB).
+    /// Threshold of the fixed-threshold method (dB, −30–10).
     #[arg(long, default_value_t = -2.0, allow_hyphen_values = true)]
     pub threshold_db: f64,
-    /// Majority filter window (odd) for the fixed-threshold method.
-    #[arg(long)]
-    pub majority: Option<usize>,
-    /// Coefficient of the SI threshold (eq. 3.6).
-    #[arg(long, default_value_t = 3.5)]
+    /// Majority filter window (odd, 3–101) for the fixed-threshold method.
+    #[arg(long, allow_negative_numbers = true)]
+    pub majority: Option<i64>,
+    /// Coefficient of the SI threshold (eq. 3.6), 0–100 exclusive of 0.
+    #[arg(long, default_value_t = 3.5, allow_negative_numbers = true)]
     pub coefficient: f64,
     /// Forest mask (non-zero = excluded).
     #[arg(long)]
@@ -123,6 +125,28 @@ fn read_mask(path: &Option<PathBuf>, what: &str) -> anyhow::Result<Option<Raster
         .transpose()
 }
 
+/// The `--gmm-from` model file, read and checked before anything is written.
+fn load_model(p: &Path) -> anyhow::Result<Gmm1d> {
+    let text = std::fs::read_to_string(p)
+        .with_context(|| format!("--gmm-from: cannot read {}", p.display()))?;
+    let m: ModelFile = serde_json::from_str(&text)
+        .with_context(|| format!("--gmm-from {} is not a gmm.json model", p.display()))?;
+    let ok = !m.gmm.means.is_empty()
+        && m.gmm.means.len() == m.gmm.weights.len()
+        && m.gmm
+            .means
+            .iter()
+            .chain(&m.gmm.weights)
+            .all(|v| v.is_finite())
+        && m.gmm.std_devs().iter().all(|v| v.is_finite() && *v > 0.0);
+    anyhow::ensure!(
+        ok,
+        "--gmm-from {}: the mixture has non-finite or inconsistent parameters",
+        p.display()
+    );
+    Ok(m.gmm)
+}
+
 /// Fit or load the mixture.
 fn mixture(args: &Args, rc: &Raster<f64>) -> anyhow::Result<Gmm1d> {
     let params = GmmParams::new().n_samples(args.samples.max(snowmelt::gmm::MIN_SAMPLES));
@@ -132,11 +156,7 @@ fn mixture(args: &Args, rc: &Raster<f64>) -> anyhow::Result<Gmm1d> {
             if p.extension()
                 .is_some_and(|e| e.eq_ignore_ascii_case("json")) =>
         {
-            let text = std::fs::read_to_string(p)
-                .with_context(|| format!("cannot read {}", p.display()))?;
-            let m: ModelFile = serde_json::from_str(&text)
-                .with_context(|| format!("{} is not a gmm.json model", p.display()))?;
-            return Ok(m.gmm);
+            return load_model(p);
         }
         Some(p) if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("bin")) => {
             let bytes = std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
@@ -153,20 +173,142 @@ fn mixture(args: &Args, rc: &Raster<f64>) -> anyhow::Result<Gmm1d> {
         Some(p) => sample_pixels(&[&read(p, "R_c samples")?], args.samples, &mut rng),
         None => sample_pixels(&[rc], args.samples, &mut rng),
     };
-    Ok(fit_gmm(&sample, &params)?)
+    let source = match &args.gmm_from {
+        Some(p) => format!("the samples of --gmm-from {}", p.display()),
+        None => format!(
+            "this date's R_c (from --vv {} / --vh {} against --ref-vv {} / --ref-vh {}, masked by geometry{})",
+            args.vv.display(),
+            args.vh.display(),
+            args.ref_vv.display(),
+            args.ref_vh.display(),
+            if args.forest.is_some() || args.water.is_some() { ", forest and water" } else { "" }
+        ),
+    };
+    fit_gmm(&sample, &params)
+        .with_context(|| format!("cannot fit the Gaussian mixture on {source}"))
 }
+
+/// Check every flag before anything is read or written.
+fn check_args(args: &Args) -> anyhow::Result<()> {
+    if let Some(inc) = args.incidence {
+        check_range("--incidence", inc, 0.0, 89.0)?;
+    }
+    if let Some(h) = args.heading {
+        check_range("--heading", h, -360.0, 360.0)?;
+    }
+    anyhow::ensure!(
+        args.lia.is_some() || (args.incidence.is_some() && args.heading.is_some()),
+        "give --lia LIA.tif or both --incidence DEG and --heading DEG"
+    );
+    check_range("--threshold-db", args.threshold_db, -30.0, 10.0)?;
+    check_range("--coefficient", args.coefficient, 1e-6, 100.0)?;
+    if let Some(m) = args.majority {
+        anyhow::ensure!(
+            (3..=101).contains(&m) && m % 2 == 1,
+            "--majority {m}: the window must be odd, 3–101"
+        );
+    }
+    anyhow::ensure!(
+        (1_000..=100_000_000).contains(&args.samples),
+        "--samples {} is out of range: give 1000–100000000",
+        args.samples
+    );
+    if let Some(p) = &args.gmm_from {
+        let is_json = p
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+        if is_json {
+            load_model(p)?;
+        } else {
+            anyhow::ensure!(
+                p.is_file(),
+                "--gmm-from {} does not exist or is not a file",
+                p.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Bytes of memory per pixel `wetsnow` holds: four images, DEM, slope,
+/// aspect, LIA, geometry, R_c, WSI, TSI, SI as f64, masks and bins.
+const WETSNOW_BYTES_PER_PIXEL: u64 = 16 * 8 + 16;
 
 /// Run `cryosar wetsnow`.
 pub fn run(args: &Args) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    check_args(args)?;
+    let mut outs = OutputSet::new();
+    let inputs: Vec<(&str, &PathBuf)> = [
+        ("--vv", Some(&args.vv)),
+        ("--vh", Some(&args.vh)),
+        ("--ref-vv", Some(&args.ref_vv)),
+        ("--ref-vh", Some(&args.ref_vh)),
+        ("--dem", Some(&args.dem)),
+        ("--lia", args.lia.as_ref()),
+        ("--forest", args.forest.as_ref()),
+        ("--water", args.water.as_ref()),
+        ("--gmm-from", args.gmm_from.as_ref()),
+    ]
+    .into_iter()
+    .filter_map(|(f, p)| p.map(|p| (f, p)))
+    .collect();
+    for (f, p) in &inputs {
+        outs.input(*f, p);
+    }
+    let out = &args.out;
+    let rc_tif = outs.output_in("--out", out, "rc_db.tif")?;
+    let rc_png = outs.output_in("--out", out, "rc_db.png")?;
+    let si_files = if args.method == Method::Si {
+        Some((
+            outs.output_in("--out", out, "wsi.tif")?,
+            outs.output_in("--out", out, "tsi.tif")?,
+            outs.output_in("--out", out, "si.tif")?,
+            outs.output_in("--out", out, "si.png")?,
+            outs.output_in("--out", out, "gmm.json")?,
+        ))
+    } else {
+        None
+    };
+    let mask_tif = outs.output_in("--out", out, "wetsnow.tif")?;
+    let mask_png = outs.output_in("--out", out, "wetsnow.png")?;
+    // Every raster input on the grid of --vv, checked from the headers.
+    let vv_info = geotiff::read_info(&args.vv)
+        .with_context(|| format!("cannot read the VV image {}", args.vv.display()))?;
+    geotiff::check_memory(&args.vv, &vv_info, WETSNOW_BYTES_PER_PIXEL)
+        .with_context(|| format!("cannot process --vv {}", args.vv.display()))?;
+    for (f, p) in &inputs {
+        if *f == "--gmm-from"
+            && !p
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("tif") || e.eq_ignore_ascii_case("tiff"))
+        {
+            continue;
+        }
+        let info =
+            geotiff::read_info(p).with_context(|| format!("cannot read {f} {}", p.display()))?;
+        if *f == "--gmm-from" {
+            continue;
+        }
+        anyhow::ensure!(
+            info.grid.same_as(&vv_info.grid),
+            "{f} {} ({}×{} px) is not on the grid of --vv {} ({}×{} px); resample it onto that grid",
+            p.display(),
+            info.width,
+            info.height,
+            args.vv.display(),
+            vv_info.width,
+            vv_info.height
+        );
+    }
+    require_georeferencing(&args.dem, &vv_info.grid, "--dem")?;
     let scene = DualPol::new(read(&args.vv, "VV image")?, read(&args.vh, "VH image")?);
     let reference = DualPol::new(
         read(&args.ref_vv, "reference VV")?,
         read(&args.ref_vh, "reference VH")?,
     );
     let dem = read(&args.dem, "DEM")?;
-    let sa = terrain::slope_aspect(&dem, GradientMethod::Horn)?;
+    let sa = terrain::slope_aspect(&dem, GradientMethod::Horn)
+        .with_context(|| format!("cannot compute the slope of --dem {}", args.dem.display()))?;
     let look = if args.left_looking {
         LookDirection::Left
     } else {
@@ -207,39 +349,52 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         &reference,
         &lia,
         &masks,
-    )?;
-    geotiff::write_f64(args.out.join("rc_db.tif"), &rc)?;
-    write_png_colormap(
-        &args.out.join("rc_db.png"),
+    )
+    .context("cannot form the composite ratio R_c of --vv/--vh against --ref-vv/--ref-vh")?;
+    geotiff::write_f64(&rc_tif, &rc).context("cannot write rc_db.tif")?;
+    write_quicklook(
+        &rc_png,
         rc.data.view(),
-        -6.0,
-        6.0,
-        Colormap::RdBu,
-        "composite ratio R_c (dB)",
+        &QuickLook::new(
+            format!("Composite ratio R_c, {}", args.vv.display()),
+            "R_c",
+            "dB",
+        )
+        .cmap(Colormap::RdBu)
+        .range(ColorRange::SymmetricPercentile(98.0)),
     )?;
-    let mask = match args.method {
-        Method::Threshold => classify_threshold(
-            &rc,
-            &ThresholdParams::new()
-                .threshold_db(args.threshold_db)
-                .majority_window(args.majority),
-        )?,
-        Method::Si => {
+    let mut summary = String::new();
+    let mask = match (args.method, si_files) {
+        (Method::Threshold, _) => {
+            let majority = args.majority.map(|m| m as usize);
+            classify_threshold(
+                &rc,
+                &ThresholdParams::new()
+                    .threshold_db(args.threshold_db)
+                    .majority_window(majority),
+            )
+            .context("--threshold-db/--majority")?
+        }
+        (Method::Si, Some((wsi_tif, tsi_tif, si_tif, si_png, gmm_json))) => {
             let gmm = mixture(args, &rc)?;
-            let wsi = Wsi::from_gmm(&gmm, &WsiParams::new())?;
-            let bins = TopoBins::new(&TopoBinParams::new(), &dem, &sa.slope, &sa.aspect)?;
+            let wsi = Wsi::from_gmm(&gmm, &WsiParams::new())
+                .context("the fitted mixture gives no wet snow index")?;
+            let bins = TopoBins::new(&TopoBinParams::new(), &dem, &sa.slope, &sa.aspect)
+                .with_context(|| format!("terrain bins of --dem {}", args.dem.display()))?;
             let sip = SiParams::new().coefficient(args.coefficient);
-            let map = classify_si(&rc, &wsi, &bins, &sip)?;
-            geotiff::write_f64(args.out.join("wsi.tif"), &map.wsi)?;
-            geotiff::write_f64(args.out.join("tsi.tif"), &map.tsi)?;
-            geotiff::write_f64(args.out.join("si.tif"), &map.si)?;
-            write_png_colormap(
-                &args.out.join("si.png"),
+            let map = classify_si(&rc, &wsi, &bins, &sip).context("--coefficient")?;
+            geotiff::write_f64(&wsi_tif, &map.wsi).context("cannot write wsi.tif")?;
+            geotiff::write_f64(&tsi_tif, &map.tsi).context("cannot write tsi.tif")?;
+            geotiff::write_f64(&si_tif, &map.si).context("cannot write si.tif")?;
+            write_quicklook(
+                &si_png,
                 map.si.data.view(),
-                0.0,
-                100.0,
-                Colormap::Viridis,
-                "integrated snow index SI",
+                &QuickLook::new(
+                    format!("Integrated snow index SI = WSI·TSI, {}", args.vv.display()),
+                    "SI",
+                    "",
+                )
+                .range(ColorRange::Fixed(0.0, 100.0)),
             )?;
             let model = ModelFile {
                 gmm,
@@ -247,37 +402,42 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                 si_threshold: map.threshold,
                 coefficient: args.coefficient,
             };
-            crate::util::write_text_atomic(
-                &args.out.join("gmm.json"),
-                &serde_json::to_string_pretty(&model)?,
-            )?;
-            println!(
+            std::fs::write(&gmm_json, serde_json::to_string_pretty(&model)?)
+                .context("cannot write gmm.json")?;
+            writeln!(
+                summary,
                 "mixture: weights {:.3?}, means {:.3?} dB, std {:.3?} dB; WSI k = {:.3}/dB, x0 = {:.3} dB; SI threshold {:.2}",
                 model.gmm.weights, model.gmm.means, model.gmm.std_devs(), wsi.k, wsi.x0, map.threshold
-            );
+            )?;
             map.mask
         }
+        (Method::Si, None) => anyhow::bail!("internal error: SI outputs not registered"),
     };
-    geotiff::write_u8(args.out.join("wetsnow.tif"), &mask)?;
+    geotiff::write_u8(&mask_tif, &mask).context("cannot write wetsnow.tif")?;
     let quick = mask
         .data
         .mapv(|v| if v > 1 { f64::NAN } else { f64::from(v) });
-    write_png_colormap(
-        &args.out.join("wetsnow.png"),
+    write_quicklook(
+        &mask_png,
         quick.view(),
-        0.0,
-        1.0,
-        Colormap::Gray,
-        "wet snow (1) / none (0)",
+        &QuickLook::new(
+            format!("Wet snow, {}", args.vv.display()),
+            "wet snow (1) / none (0)",
+            "",
+        )
+        .cmap(Colormap::Gray)
+        .range(ColorRange::Fixed(0.0, 1.0)),
     )?;
+    outs.commit()?;
     let wet = mask.data.iter().filter(|&&v| v == 1).count();
     let valid = mask.data.iter().filter(|&&v| v <= 1).count();
-    println!(
+    writeln!(
+        summary,
         "wet snow: {wet} of {valid} valid pixels ({:.1} %); outputs in {}",
         100.0 * wet as f64 / valid.max(1) as f64,
         args.out.display()
-    );
-    Ok(())
+    )?;
+    print_out(&summary)
 }
 
 /// Demo: the synthetic basin, F1 of SI and of −2 dB against the truth and

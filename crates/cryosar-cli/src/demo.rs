@@ -28,7 +28,9 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     crate::cmd_voidfill::demo_part(&args.out, &mut report)?;
     crate::demo_uncertainty::demo_part(&args.out, &mut report)?;
     // @demo (one `crate::cmd_<name>::demo_part(&args.out, &mut report)?;` line per part)
+    crate::demo_massbalance::demo_part(&args.out, &mut report)?;
     crate::cmd_velocity::demo_part(&args.out, &mut report)?;
+    crate::cmd_velocity_series::demo_part(&args.out, &mut report)?;
     let path = args.out.join("report.txt");
     crate::util::write_text_atomic(&path, &report)?;
     print!("{report}");

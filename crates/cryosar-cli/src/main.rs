@@ -10,14 +10,21 @@ use clap::{Parser, Subcommand};
 
 mod demo;
 mod demo_uncertainty;
+mod quicklook;
 mod util;
 // @modules (one `mod cmd_<name>;` line per subcommand module)
+mod cmd_dem;
 mod cmd_info;
+mod cmd_massbalance;
+mod cmd_points;
 mod cmd_snowstats;
 mod cmd_terrain;
+mod cmd_unwrap;
 mod cmd_velocity;
+mod cmd_velocity_series;
 mod cmd_voidfill;
 mod cmd_wetsnow;
+mod demo_massbalance;
 
 /// cryosar: glacier and snow measurements from SAR data.
 #[derive(Debug, Parser)]
@@ -25,6 +32,10 @@ mod cmd_wetsnow;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Memory ceiling for reading rasters, e.g. 8G or 500M (default: the
+    /// CRYOSAR_MAX_MEMORY environment variable, else half the physical memory).
+    #[arg(long, global = true, value_name = "SIZE")]
+    max_memory: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -42,12 +53,32 @@ enum Command {
     /// Fill the voids of a glacier dh/dt map with a Gaussian process (mean, std, void-mean error).
     Voidfill(cmd_voidfill::Args),
     // @subcommands (one variant per subcommand)
+    /// Per-glacier and regional geodetic mass balance with uncertainty from dh/dt, a reference DEM and outlines.
+    Massbalance(cmd_massbalance::Args),
+    /// Unwrap an interferometric phase by minimum-cost flow (Costantini 1998), optionally in tiles.
+    Unwrap(cmd_unwrap::Args),
+    /// DEM from a TanDEM-X CoSSC by iterative refinement of a reference DEM (GeoTIFFs + JSON report).
+    Dem(cmd_dem::Args),
+    /// DEM − point heights (ICESat shots, GNSS) statistics as JSON: mean, median, NMAD.
+    Points(cmd_points::Args),
     /// Glacier surface velocity from an intensity time series by NCC stacking.
     Velocity(cmd_velocity::Args),
+    /// Velocity time series (one band per interval) from many pairs by 2-step least squares per connected component.
+    VelocitySeries(cmd_velocity_series::Args),
 }
 
 fn main() -> ExitCode {
+    util::quiet_broken_pipe();
     let cli = Cli::parse();
+    if let Some(m) = &cli.max_memory {
+        match sar_core::geotiff::parse_memory_size(m) {
+            Some(b) => sar_core::geotiff::set_memory_limit(b),
+            None => {
+                eprintln!("error: --max-memory {m:?} is not a memory size; write e.g. 8G, 500M or 2000000000");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
     let result = match &cli.command {
         Command::Info(a) => cmd_info::run(a),
         Command::Terrain(a) => cmd_terrain::run(a),
@@ -56,7 +87,12 @@ fn main() -> ExitCode {
         Command::Snowstats(a) => cmd_snowstats::run(a),
         Command::Voidfill(a) => cmd_voidfill::run(a),
         // @dispatch (one arm per subcommand)
+        Command::Massbalance(a) => cmd_massbalance::run(a),
+        Command::Unwrap(a) => cmd_unwrap::run(a),
+        Command::Dem(a) => cmd_dem::run(a),
+        Command::Points(a) => cmd_points::run(a),
         Command::Velocity(a) => cmd_velocity::run(a),
+        Command::VelocitySeries(a) => cmd_velocity_series::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -56,7 +56,7 @@ fn main() -> anyhow::Result<()> {
     let r = model.report();
     println!(
         "{{\"seconds\": {secs:.3}, \"test_rmse\": {rmse:.5}, \"method\": \"{:?}\", \"epochs\": {}, \"n_train\": {}, \"n_hyper\": {}}}",
-        r.method, r.epochs_run, r.n_train, r.n_hyper
+        r.method, r.iterations, r.n_train, r.n_hyper
     );
     Ok(())
 }

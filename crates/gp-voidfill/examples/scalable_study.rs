@@ -2,7 +2,7 @@
 //! 3 000 validation pixels, ~10 700 void pixels).
 //!
 //! 1. The automatic path ([`GpVoidFill::new`] defaults: hyper-parameters by
-//!    Adam on a 600-point subsample, block prediction conditioned on 256
+//!    L-BFGS on a 1 000-point subsample, block prediction conditioned on 256
 //!    spread-out global points plus ~512 local training points per block,
 //!    using all training points): wall time of fit + void prediction.
 //! 2. With the *same* hyper-parameters, an exact GP on a random 4 000-point
@@ -95,12 +95,12 @@ fn main() -> anyhow::Result<()> {
     let ytr = ym.select(Axis(0), &split.train);
     let p = model.predict(xval.view())?;
     println!(
-        "auto path {:?}\n  n_train {} n_val {} voids {}; epochs {}; fit (Adam + validation prediction) {:.1} s + void prediction {:.1} s = {:.1} s",
+        "auto path {:?}\n  n_train {} n_val {} voids {}; iterations {}; fit (L-BFGS + validation prediction) {:.1} s + void prediction {:.1} s = {:.1} s",
         r.method,
         r.n_train,
         r.n_validation,
         void.len(),
-        r.epochs_run,
+        r.iterations,
         t_fit,
         secs - t_fit,
         secs
@@ -112,8 +112,8 @@ fn main() -> anyhow::Result<()> {
             Metrics::of(pval.mean.view(), yval.view()).rmse,
             Metrics::of(pval.mean.view(), tval.view()).rmse,
             Metrics::of(pvoid.mean.view(), tv.view()).rmse,
-            coverage(pval.mean.view(), pval.std.view(), tval.view()),
-            coverage(pvoid.mean.view(), pvoid.std.view(), tv.view()),
+            coverage(pval.mean.view(), pval.latent_std.view(), tval.view()),
+            coverage(pvoid.mean.view(), pvoid.latent_std.view(), tv.view()),
         )
     };
     line(&format!("scalable (auto, {secs:.1} s)"), &p, &pv);
@@ -121,10 +121,7 @@ fn main() -> anyhow::Result<()> {
     // 2. same hyper-parameters, exact GP on a 4 000 subsample
     let fs = model.feature_scaler();
     let ts = model.target_scaler();
-    let phys = |p: Prediction| Prediction {
-        mean: ts.inverse(p.mean.view()),
-        std: p.std.mapv(|s| s * ts.std),
-    };
+    let phys = |p: Prediction| p.rescaled(ts.std, ts.mean);
     let k = model.kernel().clone();
     let noise = r
         .hyperparameters_standardised
@@ -236,8 +233,8 @@ fn main() -> anyhow::Result<()> {
             rm(&em_void, &tv),
             rm(&b.mean, &tv),
         );
-        let sd_e = s500.std.mapv(|s| s * ts.std);
-        let sd_n = a.std.slice(ndarray::s![..500]).to_owned();
+        let sd_e = s500.latent_std.mapv(|s| s * ts.std);
+        let sd_n = a.latent_std.slice(ndarray::s![..500]).to_owned();
         let ratio: Vec<f64> = sd_n.iter().zip(&sd_e).map(|(n, e)| n / e).collect();
         let mean_ratio = ratio.iter().sum::<f64>() / ratio.len() as f64;
         let min_ratio = ratio.iter().copied().fold(f64::INFINITY, f64::min);

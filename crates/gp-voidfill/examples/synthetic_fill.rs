@@ -31,9 +31,7 @@ fn main() -> anyhow::Result<()> {
     };
     let params = GpVoidFill::new()
         .exact_max_train(exact_max)
-        .learning_rate(env("LR", 0.01))
-        .max_epochs(env("EPOCHS", 1000.0) as usize)
-        .hyper_subsample(env("HYPER", 600.0) as usize)
+        .hyper_subsample(env("HYPER", 1000.0) as usize)
         .neighbours(env("NEIGH", 64.0) as usize);
     let t = std::time::Instant::now();
     let f = fill_glacier_with_terrain(
@@ -51,7 +49,7 @@ fn main() -> anyhow::Result<()> {
         .voids
         .data
         .iter()
-        .zip(f.filled.data.iter().zip(f.std.data.iter()))
+        .zip(f.filled.data.iter().zip(f.latent_std.data.iter()))
         .zip(hyp.data.iter().zip(g.truth.data.iter()))
     {
         if *v != 0 && fg.is_finite() {
@@ -84,8 +82,8 @@ fn main() -> anyhow::Result<()> {
         r.n_measured, f.n_void, r.n_train, r.n_validation, r.n_hyper, r.method
     );
     println!(
-        "time {secs:.2} s epochs {} best {} stopped_early {}",
-        r.epochs_run, r.best_epoch, r.stopped_early
+        "time {secs:.2} s iterations {} evaluations {} stopped_early {}",
+        r.iterations, r.evaluations, r.stopped_early
     );
     println!(
         "validation rmse {:.4} mae {:.4} r2 {:.4}",

@@ -8,8 +8,9 @@
 //!   $\mathrm{NLML} = \tfrac12 y^\top\alpha + \sum_i \ln L_{ii} + \tfrac n2 \ln 2\pi$;
 //! * its gradient in log-parameter space
 //!   $\partial\,\mathrm{NLML}/\partial\theta_p = -\tfrac12\,\mathrm{tr}\big((\alpha\alpha^\top - K^{-1})\,\partial K/\partial\theta_p\big)$;
-//! * predictive mean $k_*^\top \alpha$ and latent variance
-//!   $k(x_*, x_*) - \lVert L^{-1} k_* \rVert^2$.
+//! * predictive mean $k_*^\top \alpha$, latent variance
+//!   $k(x_*, x_*) - \lVert L^{-1} k_* \rVert^2$ and observation variance
+//!   (latent + $\sigma_n^2$), see [`Prediction`].
 //!
 //! The parameter vector is the kernel's log parameters followed by
 //! $\ln\sigma_n^2$ (scikit-learn's `WhiteKernel` comes last in its `theta`).
@@ -149,14 +150,51 @@ pub fn kernel_cross<K: Kernel>(
     k
 }
 
-/// Predictive mean and standard deviation (latent function, without the
-/// observation noise) in the units of the training targets.
+/// Predictive mean and the two predictive standard deviations, in the units
+/// of the training targets.
+///
+/// * [`Prediction::latent_std`] is the uncertainty of the noise-free
+///   function $f(x_*)$, $\sqrt{k_{**} - k_*^\top K^{-1} k_*}$: use it for the
+///   error of the true dh/dt at a pixel and for sums and means of pixels
+///   (the void-mean error of eq. 4.13 is latent).
+/// * [`Prediction::observation_std`] adds the noise,
+///   $\sqrt{\sigma_f^2(x_*) + \sigma_n^2}$: the spread of a *new measurement*
+///   $y_* = f(x_*) + \varepsilon$ around the mean. Use it to compare with
+///   held-out measured pixels (scikit-learn's `predict(return_std=True)` with
+///   a `WhiteKernel` returns this one).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Prediction {
     /// Predictive mean.
     pub mean: Array1<f64>,
-    /// Predictive standard deviation of the latent function $f$.
-    pub std: Array1<f64>,
+    /// Predictive standard deviation of the latent (noise-free) function $f$.
+    pub latent_std: Array1<f64>,
+    /// Predictive standard deviation of a new observation $y = f + \varepsilon$
+    /// (latent variance plus the noise variance).
+    pub observation_std: Array1<f64>,
+}
+
+impl Prediction {
+    /// Builds a prediction from the mean, the latent standard deviation and
+    /// the noise variance (observation std = $\sqrt{\sigma_f^2 + \sigma_n^2}$).
+    pub fn from_latent(mean: Array1<f64>, latent_std: Array1<f64>, noise_variance: f64) -> Self {
+        let observation_std = latent_std.mapv(|s| (s * s + noise_variance).sqrt());
+        Self {
+            mean,
+            latent_std,
+            observation_std,
+        }
+    }
+
+    /// The same prediction in other units: mean $\mapsto a\,\mu + b$, both
+    /// standard deviations $\mapsto |a|\,\sigma$ (used to undo the target
+    /// standardisation).
+    pub fn rescaled(&self, scale: f64, offset: f64) -> Self {
+        Self {
+            mean: self.mean.mapv(|m| m * scale + offset),
+            latent_std: self.latent_std.mapv(|s| s * scale.abs()),
+            observation_std: self.observation_std.mapv(|s| s * scale.abs()),
+        }
+    }
 }
 
 /// An exact GP conditioned on training data with fixed hyper-parameters.
@@ -339,7 +377,7 @@ impl<K: Kernel + Clone> ExactGp<K> {
         ks.dot(&self.alpha)
     }
 
-    /// Predictive mean and latent standard deviation at `xs`.
+    /// Predictive mean, latent and observation standard deviations at `xs`.
     pub fn predict(&self, xs: ArrayView2<'_, f64>) -> Prediction {
         let mut ks = kernel_cross(&self.kernel, xs, self.x.view());
         let mean = ks.dot(&self.alpha);
@@ -351,7 +389,7 @@ impl<K: Kernel + Clone> ExactGp<K> {
                 (kxx - v.dot(&v)).max(0.0).sqrt()
             },
         ));
-        Prediction { mean, std }
+        Prediction::from_latent(mean, std, self.noise_variance)
     }
 
     /// Full latent predictive covariance
@@ -484,7 +522,7 @@ mod tests {
         let p = gp.predict(xs.view());
         for i in 0..25 {
             assert_relative_eq!(
-                p.std[i] * p.std[i],
+                p.latent_std[i] * p.latent_std[i],
                 c[[i, i]],
                 max_relative = 1e-9,
                 epsilon = 1e-12

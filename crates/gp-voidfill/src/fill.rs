@@ -15,13 +15,19 @@ pub struct GlacierFill {
     /// dh/dt with the glacier voids filled by the GP mean (m/yr); measured
     /// pixels keep their value; NaN outside the glacier.
     pub filled: Raster<f64>,
-    /// Latent predictive standard deviation of the filled pixels (m/yr), 0 on
+    /// Latent predictive standard deviation of the filled pixels (m/yr): the
+    /// error of the filled value as an estimate of the true dh/dt. 0 on
     /// measured pixels (no filling, as in thesis Fig. 4.8), NaN outside.
-    pub std: Raster<f64>,
-    /// Mean of the void region and its standard error (eq. 4.13); `None`
-    /// when the glacier has no voids.
+    pub latent_std: Raster<f64>,
+    /// Observation predictive standard deviation of the filled pixels
+    /// (m/yr), $\sqrt{\sigma_f^2 + \sigma_n^2}$: the spread of a measurement
+    /// at the pixel around the filled value (use it to check the fill
+    /// against independent measurements). 0 on measured pixels, NaN outside.
+    pub observation_std: Raster<f64>,
+    /// Mean of the void region and its standard error (eq. 4.13, from the
+    /// latent covariance); `None` when the glacier has no voids.
     pub void_mean: Option<VoidMean>,
-    /// Training report (validation metrics, epochs, hyper-parameters).
+    /// Training report (held-out metrics, iterations, hyper-parameters).
     pub report: FitReport,
     /// Number of void pixels filled.
     pub n_void: usize,
@@ -69,11 +75,13 @@ pub fn fill_glacier_with_terrain(
     );
     let model = params.fit(xm.view(), ym.view())?;
     let mut filled = Array2::from_elem(dhdt.shape(), f64::NAN);
-    let mut std = Array2::from_elem(dhdt.shape(), f64::NAN);
+    let mut latent = Array2::from_elem(dhdt.shape(), f64::NAN);
+    let mut obs = Array2::from_elem(dhdt.shape(), f64::NAN);
     for &i in &meas {
         let (r, c) = gf.pixels[i];
         filled[[r, c]] = dhdt.data[[r, c]];
-        std[[r, c]] = 0.0;
+        latent[[r, c]] = 0.0;
+        obs[[r, c]] = 0.0;
     }
     let void_mean = if void.is_empty() {
         None
@@ -83,13 +91,15 @@ pub fn fill_glacier_with_terrain(
         for (k, &i) in void.iter().enumerate() {
             let (r, c) = gf.pixels[i];
             filled[[r, c]] = p.mean[k];
-            std[[r, c]] = p.std[k];
+            latent[[r, c]] = p.latent_std[k];
+            obs[[r, c]] = p.observation_std[k];
         }
         Some(model.void_mean(xv.view())?)
     };
     Ok(GlacierFill {
         filled: Raster::new(filled, dhdt.grid.clone())?,
-        std: Raster::new(std, dhdt.grid.clone())?,
+        latent_std: Raster::new(latent, dhdt.grid.clone())?,
+        observation_std: Raster::new(obs, dhdt.grid.clone())?,
         void_mean,
         report: model.report().clone(),
         n_void: void.len(),

@@ -461,7 +461,8 @@ impl<K: Kernel + Clone> NearestNeighbourGp<K> {
         self.tree.knn(&z, k, &mut heap)
     }
 
-    /// Predictive mean and latent standard deviation at `xs`.
+    /// Predictive mean, latent and observation standard deviations at `xs`
+    /// (see [`Prediction`]).
     pub fn predict(&self, xs: ArrayView2<'_, f64>) -> Prediction {
         if self.block_size > 1 && self.x.nrows() > 0 {
             return self.predict_blocked(xs);
@@ -485,10 +486,11 @@ impl<K: Kernel + Clone> NearestNeighbourGp<K> {
             let mut s = Scratch::new(k, d);
             (0..m).map(|i| one(i, &mut s)).collect()
         };
-        Prediction {
-            mean: out.iter().map(|o| o.0).collect(),
-            std: out.iter().map(|o| o.1).collect(),
-        }
+        Prediction::from_latent(
+            out.iter().map(|o| o.0).collect(),
+            out.iter().map(|o| o.1).collect(),
+            self.noise_variance,
+        )
     }
 
     fn predict_blocked(&self, xs: ArrayView2<'_, f64>) -> Prediction {
@@ -533,7 +535,7 @@ impl<K: Kernel + Clone> NearestNeighbourGp<K> {
                 std[order[lo + r]] = sd;
             }
         }
-        Prediction { mean, std }
+        Prediction::from_latent(mean, std, self.noise_variance)
     }
 
     /// Exact posterior at the rows of `q` given the global points and the
@@ -727,8 +729,8 @@ mod tests {
                     epsilon = 1e-10
                 );
                 approx::assert_relative_eq!(
-                    p.std[i],
-                    exact.std[i],
+                    p.latent_std[i],
+                    exact.latent_std[i],
                     max_relative = 1e-6,
                     epsilon = 1e-8
                 );
@@ -803,16 +805,16 @@ mod tests {
             max_diff = max_diff.max(d);
             ss += d * d;
             assert!(
-                p.std[i] >= exact.std[i] - 1e-9,
+                p.latent_std[i] >= exact.latent_std[i] - 1e-9,
                 "{i}: {} < {}",
-                p.std[i],
-                exact.std[i]
+                p.latent_std[i],
+                exact.latent_std[i]
             );
             assert!(
-                p.std[i] <= 1.5 * exact.std[i] + 1e-3,
+                p.latent_std[i] <= 1.5 * exact.latent_std[i] + 1e-3,
                 "{i}: {} vs {}",
-                p.std[i],
-                exact.std[i]
+                p.latent_std[i],
+                exact.latent_std[i]
             );
         }
         let rms = (ss / 400.0_f64).sqrt();
@@ -830,8 +832,8 @@ mod tests {
                 epsilon = 1e-9
             );
             approx::assert_relative_eq!(
-                full.std[i],
-                exact.std[i],
+                full.latent_std[i],
+                exact.latent_std[i],
                 max_relative = 1e-6,
                 epsilon = 1e-8
             );

@@ -170,10 +170,11 @@ fn parallel_equals_serial() {
             gp.nlml(),
             gp.nlml_gradient(),
             p.mean,
-            p.std,
+            p.latent_std,
+            p.observation_std,
             gp.predictive_covariance_sum(x.view()),
             nn.mean,
-            nn.std,
+            nn.latent_std,
         )
     };
     let one = rayon::ThreadPoolBuilder::new()

@@ -39,7 +39,7 @@ fn gp_fills_voids_within_noise_and_beats_hypsometric() {
             }
             let (fill, sd, truth) = (
                 f.filled.data[[r, c]],
-                f.std.data[[r, c]],
+                f.latent_std.data[[r, c]],
                 g.truth.data[[r, c]],
             );
             let e = fill - truth;
@@ -61,7 +61,7 @@ fn gp_fills_voids_within_noise_and_beats_hypsometric() {
     eprintln!(
         "voids {n} (accumulation {n_acc}): GP RMSE {rmse_gp:.3} (accumulation {rmse_acc:.3}), hypsometric {rmse_h:.3}, \
          95% coverage {coverage:.3}; validation {:?}; epochs {}",
-        f.report.validation, f.report.epochs_run
+        f.report.validation, f.report.iterations
     );
     // accumulation-area voids filled within the noise level (0.25 m/yr)
     assert!(rmse_acc < p.noise_std, "accumulation-void RMSE {rmse_acc}");
@@ -110,7 +110,8 @@ fn fill_from_dem_keeps_measurements_and_marks_outside() {
     };
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
     let g = glacier(&p, &mut rng);
-    let params = GpVoidFill::new().max_epochs(40).learning_rate(0.05);
+    // a capped optimiser run: the cap is honoured
+    let params = GpVoidFill::new().max_iterations(40);
     let f = fill_glacier(&params, &g.observed, &g.dem, &g.mask).unwrap();
     let mut filled_voids = 0;
     for r in 0..p.rows {
@@ -118,7 +119,7 @@ fn fill_from_dem_keeps_measurements_and_marks_outside() {
             let (o, v, s) = (
                 g.observed.data[[r, c]],
                 f.filled.data[[r, c]],
-                f.std.data[[r, c]],
+                f.latent_std.data[[r, c]],
             );
             if g.mask.data[[r, c]] == 0 {
                 assert!(v.is_nan() && s.is_nan());
@@ -132,7 +133,7 @@ fn fill_from_dem_keeps_measurements_and_marks_outside() {
     }
     // Horn slope is NaN on the raster edge: those glacier pixels are skipped
     assert_eq!(filled_voids, f.n_void);
-    assert!(f.n_void > 0 && f.report.epochs_run <= 40);
+    assert!(f.n_void > 0 && f.report.iterations <= 40);
 }
 
 /// The scalable path (forced by a low `exact_max_train`) on a mid-size
@@ -182,7 +183,7 @@ fn scalable_path_fills_within_noise_with_calibrated_intervals() {
             let e = f.filled.data[[r, c]] - g.truth.data[[r, c]];
             se += e * e;
             se_h += (hyp.data[[r, c]] - g.truth.data[[r, c]]).powi(2);
-            inside += usize::from(e.abs() <= 1.96 * f.std.data[[r, c]]);
+            inside += usize::from(e.abs() <= 1.96 * f.latent_std.data[[r, c]]);
             n += 1;
             if g.slope_deg.data[[r, c]] <= p.steep_void_deg {
                 se_acc += e * e;
@@ -201,8 +202,10 @@ fn scalable_path_fills_within_noise_with_calibrated_intervals() {
     );
     assert!(rmse_acc < p.noise_std, "accumulation-void RMSE {rmse_acc}");
     assert!(rmse < 0.8 * rmse_h, "GP {rmse} vs hypsometric {rmse_h}");
+    // the scalable predictor conditions on subsets, so its latent std is
+    // never below the exact one: slight over-coverage is expected
     assert!(
-        (0.90..=0.98).contains(&coverage),
+        (0.90..=0.99).contains(&coverage),
         "95 % interval coverage {coverage}"
     );
     assert!(f.report.validation.rmse < 0.3, "{:?}", f.report.validation);

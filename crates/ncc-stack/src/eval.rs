@@ -16,6 +16,7 @@ use crate::track::{for_each_cell, Engine, TrackParams, VelocityField};
 pub struct FilterParams {
     snr_min_db: f64,
     v_max_m_per_day: f64,
+    reject_at_search_edge: bool,
 }
 
 impl Default for FilterParams {
@@ -23,6 +24,7 @@ impl Default for FilterParams {
         FilterParams {
             snr_min_db: 10.0,
             v_max_m_per_day: 1.0,
+            reject_at_search_edge: true,
         }
     }
 }
@@ -40,6 +42,12 @@ impl FilterParams {
     /// Maximum speed in metres per day.
     pub fn v_max_m_per_day(mut self, v: f64) -> Self {
         self.v_max_m_per_day = v;
+        self
+    }
+    /// Drop estimates whose peak lies on the edge of the search window
+    /// (default `true`: such a peak is a lower bound, not a measurement).
+    pub fn reject_at_search_edge(mut self, on: bool) -> Self {
+        self.reject_at_search_edge = on;
         self
     }
     /// Minimum SNR in dB.
@@ -67,10 +75,19 @@ impl FilterParams {
 }
 
 /// Templates that pass the filter (`false` where there is no estimate).
+///
+/// An estimate passes if its SNR and speed pass [`FilterParams::passes`]
+/// and, unless disabled, its peak is not on the search-window edge.
 pub fn filter_mask(field: &VelocityField, filter: &FilterParams) -> Array2<bool> {
     ndarray::Zip::from(&field.snr_db.data)
         .and(&field.speed_m_per_day.data)
-        .map_collect(|&s, &v| s.is_finite() && v.is_finite() && filter.passes(s, v))
+        .and(&field.at_search_edge)
+        .map_collect(|&s, &v, &edge| {
+            s.is_finite()
+                && v.is_finite()
+                && filter.passes(s, v)
+                && !(filter.reject_at_search_edge && edge)
+        })
 }
 
 /// A copy of the field with every estimate that fails the filter set to NaN.
@@ -346,7 +363,7 @@ pub fn stack_size_study<R: Rng + ?Sized>(
                     if n == 0 {
                         return (false, false);
                     }
-                    match e.peak_of_avg(st) {
+                    match e.peak_of_avg(st, b) {
                         Some(p) => {
                             let (east, north) = e.to_map(i, p.offset_x_px, p.offset_y_px);
                             let speed = east.hypot(north) / t_days;

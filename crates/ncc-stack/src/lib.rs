@@ -36,10 +36,13 @@
 //! (the `bench_grid` example and `benches/benches/ncc.rs` measure it).
 //!
 //! The peak is located with sub-pixel precision (sect. 2.2.2) by fitting the
-//! rotated 2-D Gaussian of eq. 2.5 to an 11×11 window up-sampled ×10
-//! (non-linear least squares on eq. 2.6 by a Levenberg–Marquardt solver run
-//! through argmin's executor; on failure the integer peak is kept and
-//! flagged), or by cheaper 3-point estimators ([`SubpixelMethod`]). Its
+//! rotated 2-D Gaussian of eq. 2.5 to the window Ω around the peak
+//! up-sampled ×10 (non-linear least squares on eq. 2.6 by a
+//! Levenberg–Marquardt solver run through argmin's executor), or by cheaper
+//! 3-point estimators ([`SubpixelMethod`]). On real images Ω must be the
+//! 3×3 main lobe, not the 11×11 window of sect. 2.3.2 (measured in
+//! [`PeakParams`]); a fit that fails or leaves one lag around the integer
+//! peak falls back to the 3-point estimate and is flagged. Its
 //! quality is the SNR of eq. 2.3 ([`PeakParams::snr_exclusion_radius_px`]).
 //! Offsets D become velocities v = D / T (eq. 2.7) in map directions
 //! ([`VelocityField`] documents the sign convention).
@@ -52,6 +55,14 @@
 //! the stack-size study of Fig. 2.7/2.8. [`synth`] makes seeded synthetic
 //! speckle scenes with a known displacement field — the ground truth of the
 //! tests.
+//!
+//! The search radius is set apart from the filters ([`SearchRadius`]), and
+//! may be centred per template on a prior displacement
+//! ([`track_with_prior`], [`PriorOffsets`], as autoRIFT does); peaks on the
+//! search-window edge are counted and flagged separately
+//! ([`TrackSummary::at_search_edge`]). [`series`] inverts the offsets of
+//! many pairs into a velocity time series (2-step least squares per
+//! connected component of the pair graph, seed 002).
 //!
 //! ## Example
 //!
@@ -108,6 +119,7 @@ mod fft2;
 pub mod pairs;
 pub mod peak;
 pub mod preprocess;
+pub mod series;
 pub mod synth;
 pub mod track;
 pub mod zncc;
@@ -118,11 +130,11 @@ pub use eval::{
     StackSizeRow, StudyParams,
 };
 pub use pairs::{check_pairs, form_pairs, Pair, PairSet};
-pub use peak::{estimate_peak, PeakEstimate, PeakParams, SubpixelMethod};
+pub use peak::{estimate_peak, FitInit, PeakEstimate, PeakParams, SubpixelMethod};
 /// Acquisition dates (re-exported from sar-core).
 pub use sar_core::Date;
 pub use track::{
-    track, NccForm, PairRoles, Progress, SearchRadius, TemplateStatus, TrackParams, TrackSummary,
-    VelocityField,
+    track, track_with_prior, NccForm, PairRoles, PriorOffsets, Progress, SearchRadius,
+    TemplateStatus, TrackParams, TrackSummary, VelocityField,
 };
 pub use zncc::{CircularNcc, NccContext, NccScratch};

@@ -208,7 +208,12 @@ pub struct TrackSummary {
     pub nodata: usize,
     /// Skipped for zero variance.
     pub zero_variance: usize,
-    /// Valid templates where the sub-pixel fit failed (integer peak kept).
+    /// Valid templates whose correlation peak lies on the edge of the
+    /// search window: the true peak is probably outside it (increase the
+    /// search radius or give a prior displacement).
+    pub at_search_edge: usize,
+    /// Valid templates away from the search edge where the sub-pixel fit
+    /// failed (the fallback estimate was kept and flagged).
     pub fit_failed: usize,
 }
 
@@ -248,6 +253,9 @@ pub struct VelocityField {
     pub pair_count: Raster<u32>,
     /// `true` where the sub-pixel estimator converged.
     pub fit_converged: Array2<bool>,
+    /// `true` where the correlation peak lies on the edge of the search
+    /// window (the offset is then a lower bound, not a measurement).
+    pub at_search_edge: Array2<bool>,
     /// Outcome per template.
     pub status: Array2<TemplateStatus>,
     /// Pair interval T in days.
@@ -290,6 +298,9 @@ pub(crate) struct Engine<'a> {
     pub(crate) search_px: usize,
     pub(crate) template_px: usize,
     image_grid: Grid,
+    /// Per-cell integer shift (rows, cols) of the search window in working
+    /// pixels, from a prior displacement.
+    shift: Option<Array2<(isize, isize)>>,
 }
 
 /// Cells whose surfaces are computed together (their transforms share
@@ -421,6 +432,8 @@ pub(crate) struct ThreadState {
     circ_out: Vec<f64>,
     /// The averaged surface of the cell being evaluated.
     pub(crate) avg: Vec<f64>,
+    /// Window shift (rows, cols) of each batch slot in working pixels.
+    pub(crate) shift: [(isize, isize); BATCH],
 }
 
 impl<'a> Engine<'a> {
@@ -550,6 +563,7 @@ impl<'a> Engine<'a> {
             search_px: r0,
             template_px: t0,
             image_grid: grid.clone(),
+            shift: None,
         })
     }
 
@@ -593,6 +607,7 @@ impl<'a> Engine<'a> {
             circ_scr: vec![z; circ_scr],
             circ_out: vec![0.0; circ_len],
             avg: vec![0.0; s * s],
+            shift: [(0, 0); BATCH],
         }
     }
 
@@ -611,14 +626,25 @@ impl<'a> Engine<'a> {
             NccForm::Zncc => self.r as isize,
             NccForm::Circular => 0,
         };
-        if r0 - margin < 0
-            || c0 - margin < 0
-            || r0 + (self.t as isize) + margin > rows as isize
-            || c0 + (self.t as isize) + margin > cols as isize
+        let (sr, sc) = self.cell_shift(i, j);
+        let t = self.t as isize;
+        let inside = |a: isize, n: usize| a >= 0 && a + t <= n as isize;
+        // the template itself, and the (shifted) search window
+        if !inside(r0, rows)
+            || !inside(c0, cols)
+            || r0 + sr - margin < 0
+            || c0 + sc - margin < 0
+            || r0 + sr + t + margin > rows as isize
+            || c0 + sc + t + margin > cols as isize
         {
             return None;
         }
         Some((r0 as usize, c0 as usize))
+    }
+
+    /// Window shift (rows, cols) of cell (i, j) in working pixels.
+    pub(crate) fn cell_shift(&self, i: usize, j: usize) -> (isize, isize) {
+        self.shift.as_ref().map_or((0, 0), |s| s[[i, j]])
     }
 
     /// Template centre of cell (i, j) in pixel-centre coordinates of the
@@ -686,7 +712,11 @@ impl<'a> Engine<'a> {
                     size: t,
                 })
             } else {
-                let v = self.images[k].slice(ndarray::s![r0 - r..r0 - r + l, c0 - r..c0 - r + l]);
+                // template_origin checked that the shifted window is inside
+                let (sr, sc) = st.shift[b];
+                let wr = (r0 as isize + sr) as usize - r;
+                let wc = (c0 as isize + sc) as usize - r;
+                let v = self.images[k].slice(ndarray::s![wr..wr + l, wc..wc + l]);
                 let mut inv_std = std::mem::take(&mut st.inv_std[i]);
                 let res = ctx.window_stats(v, &mut inv_std, scratch);
                 st.inv_std[i] = inv_std;
@@ -865,13 +895,15 @@ impl<'a> Engine<'a> {
         )
     }
 
-    /// Peak of `st.avg`, with offsets converted to original pixels.
-    pub(crate) fn peak_of_avg(&self, st: &ThreadState) -> Option<PeakEstimate> {
+    /// Peak of `st.avg` (the surface of batch slot `b`), with the window
+    /// shift added and offsets converted to original pixels.
+    pub(crate) fn peak_of_avg(&self, st: &ThreadState, b: usize) -> Option<PeakEstimate> {
         let s = self.surface_size();
         let view = ArrayView2::from_shape((s, s), &st.avg).expect("surface shape");
         let mut e = estimate_peak_unchecked(view, &self.peak)?;
-        e.offset_x_px /= self.factor as f64;
-        e.offset_y_px /= self.factor as f64;
+        let (sr, sc) = st.shift[b];
+        e.offset_x_px = (e.offset_x_px + sc as f64) / self.factor as f64;
+        e.offset_y_px = (e.offset_y_px + sr as f64) / self.factor as f64;
         Some(e)
     }
 
@@ -933,6 +965,7 @@ pub(crate) fn for_each_cell<T: Send>(
         let mut origins = [None; BATCH];
         for (b, idx) in cells.clone().enumerate() {
             let (i, j) = (idx / nc, idx % nc);
+            st.shift[b] = engine.cell_shift(i, j);
             if need(i, j) {
                 origins[b] = engine.template_origin(i, j);
             }
@@ -985,7 +1018,144 @@ pub fn track(
     params: &TrackParams,
     progress: Option<Progress<'_>>,
 ) -> Result<VelocityField> {
-    let engine = Engine::new(images, grid, pairs, params)?;
+    track_with_prior(images, grid, pairs, params, None, progress)
+}
+
+/// A prior displacement per template of the output grid (as autoRIFT's
+/// down-stream search): the search window of each template is centred on
+/// the template position plus the prior offset (rounded to whole pixels),
+/// so that the search radius need only cover the prior's error, not the
+/// whole speed. NaN where no prior exists (the window is centred).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PriorOffsets {
+    /// Prior column offset in pixels, on the template grid.
+    pub dx_px: Array2<f64>,
+    /// Prior row offset in pixels (down positive), on the template grid.
+    pub dy_px: Array2<f64>,
+}
+
+impl PriorOffsets {
+    /// Prior offsets from prior velocities (east and north, metres per day,
+    /// already on the template grid) for pairs of `interval_days`, through
+    /// the inverse of the image grid's geotransform (eq. 2.7 backwards).
+    ///
+    /// # Errors
+    /// Shapes that differ, a non-positive interval, or a singular
+    /// geotransform.
+    pub fn from_velocity(
+        image_grid: &Grid,
+        vx_m_per_day: ArrayView2<'_, f64>,
+        vy_m_per_day: ArrayView2<'_, f64>,
+        interval_days: f64,
+    ) -> Result<Self> {
+        if vx_m_per_day.dim() != vy_m_per_day.dim() {
+            return Err(sar_core::SarError::ShapeMismatch {
+                what: "prior vy".into(),
+                expected: vx_m_per_day.dim(),
+                found: vy_m_per_day.dim(),
+            }
+            .into());
+        }
+        if !(interval_days > 0.0 && interval_days.is_finite()) {
+            return Err(NccError::InvalidParameter {
+                name: "interval_days",
+                reason: format!("must be positive and finite, got {interval_days}"),
+            });
+        }
+        let gt = &image_grid.transform.0;
+        let (a, b, c, d) = if image_grid.crs.geographic {
+            let (sx, sy) = image_grid.pixel_size_m(image_grid.rows / 2);
+            (sx * gt[1].signum(), 0.0, 0.0, sy * gt[5].signum())
+        } else {
+            (gt[1], gt[2], gt[4], gt[5])
+        };
+        let det = a * d - b * c;
+        if !(det.abs() > 0.0 && det.is_finite()) {
+            return Err(NccError::InvalidParameter {
+                name: "grid",
+                reason: "the geotransform is singular".into(),
+            });
+        }
+        let mut dx = Array2::zeros(vx_m_per_day.dim());
+        let mut dy = Array2::zeros(vx_m_per_day.dim());
+        ndarray::Zip::from(&mut dx)
+            .and(&mut dy)
+            .and(vx_m_per_day)
+            .and(vy_m_per_day)
+            .for_each(|x, y, &ve, &vn| {
+                let (e, n) = (ve * interval_days, vn * interval_days);
+                *x = (d * e - b * n) / det;
+                *y = (a * n - c * e) / det;
+            });
+        Ok(PriorOffsets {
+            dx_px: dx,
+            dy_px: dy,
+        })
+    }
+}
+
+/// Whole-pixel shift of a prior offset in working pixels; a non-finite
+/// prior is no shift, a huge one is clamped to `limit` (the template then
+/// lies outside the image and is skipped as an edge).
+fn shift_px(v: f64, factor: usize, limit: usize) -> isize {
+    if !v.is_finite() {
+        return 0;
+    }
+    let lim = limit as f64;
+    // clamped to ±limit (the image size), so the cast is exact
+    (v * factor as f64).round().clamp(-lim, lim) as isize
+}
+
+/// [`track`] with an optional prior displacement per template
+/// ([`PriorOffsets`], on the output grid of `params`' step). With a prior,
+/// every pair is correlated with its primary image's template
+/// ([`PairRoles::PrimaryTemplate`]), as a shared window cannot be shifted
+/// both ways.
+///
+/// # Errors
+/// Those of [`track`], a prior whose shape is not the output grid's, or a
+/// prior with the circular correlation form.
+pub fn track_with_prior(
+    images: &[ArrayView2<'_, f64>],
+    grid: &Grid,
+    pairs: &PairSet,
+    params: &TrackParams,
+    prior: Option<&PriorOffsets>,
+    progress: Option<Progress<'_>>,
+) -> Result<VelocityField> {
+    let engine = match prior {
+        None => Engine::new(images, grid, pairs, params)?,
+        Some(p) => {
+            if params.form == NccForm::Circular {
+                return Err(NccError::InvalidParameter {
+                    name: "prior",
+                    reason: "a prior displacement needs the ZNCC form".into(),
+                });
+            }
+            let forward = params.clone().roles(PairRoles::PrimaryTemplate);
+            let mut e = Engine::new(images, grid, pairs, &forward)?;
+            let shape = e.out_shape();
+            for (what, a) in [("prior dx", &p.dx_px), ("prior dy", &p.dy_px)] {
+                if a.dim() != shape {
+                    return Err(sar_core::SarError::ShapeMismatch {
+                        what: what.into(),
+                        expected: shape,
+                        found: a.dim(),
+                    }
+                    .into());
+                }
+            }
+            let limit = grid.rows.max(grid.cols) * e.factor;
+            let f = e.factor;
+            e.shift = Some(
+                ndarray::Zip::from(&p.dy_px)
+                    .and(&p.dx_px)
+                    .map_collect(|&dy, &dx| (shift_px(dy, f, limit), shift_px(dx, f, limit))),
+            );
+            e
+        }
+    };
+
     let n_pairs = engine.n_pairs();
     let results = for_each_cell(
         &engine,
@@ -1011,7 +1181,7 @@ pub fn track(
             LocResult {
                 status: TemplateStatus::Valid,
                 count,
-                est: e.peak_of_avg(st),
+                est: e.peak_of_avg(st, b),
             }
         },
     );
@@ -1034,6 +1204,7 @@ fn assemble(engine: &Engine<'_>, results: &[LocResult]) -> Result<VelocityField>
     );
     let mut count = Array2::zeros((nr, nc));
     let mut conv = Array2::from_elem((nr, nc), false);
+    let mut edge = Array2::from_elem((nr, nc), false);
     let mut status = Array2::from_elem((nr, nc), TemplateStatus::Edge);
     let mut summary = TrackSummary {
         templates: nr * nc,
@@ -1062,7 +1233,10 @@ fn assemble(engine: &Engine<'_>, results: &[LocResult]) -> Result<VelocityField>
             snr[[i, j]] = e.snr_db;
             pk[[i, j]] = e.peak;
             conv[[i, j]] = e.fit_converged;
-            if !e.fit_converged {
+            edge[[i, j]] = e.at_border;
+            if e.at_border {
+                summary.at_search_edge += 1;
+            } else if !e.fit_converged {
                 summary.fit_failed += 1;
             }
         }
@@ -1088,6 +1262,7 @@ fn assemble(engine: &Engine<'_>, results: &[LocResult]) -> Result<VelocityField>
         peak: r(pk)?,
         pair_count: Raster::new(count, g.clone())?,
         fit_converged: conv,
+        at_search_edge: edge,
         status,
         interval_days: t_days,
         template_px: engine.template_px,

@@ -71,6 +71,24 @@ pub enum SarError {
     /// The data type of a raster does not match what the caller asked for.
     #[error("data type mismatch: {0}")]
     DataType(String),
+    /// A vector file (outlines or points: shapefile, GeoPackage, GeoJSON,
+    /// CSV) cannot be read or holds no usable geometry.
+    #[error("cannot read vector file {path}: {what}")]
+    Vector {
+        /// The file.
+        path: String,
+        /// What is wrong and, where it helps, what to change.
+        what: String,
+    },
+    /// A CRS cannot be turned into a projection, or a coordinate cannot be
+    /// transformed between two CRSs.
+    #[error("projection error ({crs}): {what}")]
+    Projection {
+        /// The CRS (or pair of CRSs) concerned, as text.
+        crs: String,
+        /// What failed.
+        what: String,
+    },
     /// An operating-system I/O error.
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),

@@ -80,19 +80,28 @@ impl Default for GeoTransform {
     }
 }
 
-/// A coordinate reference system, by EPSG code and/or WKT.
+/// A coordinate reference system, by EPSG code, WKT and/or a PROJ.4 string.
 ///
-/// sar-core does not reproject; the CRS is carried along, compared, and
-/// written back to files. Whether the CRS is geographic (degrees of
-/// latitude/longitude) matters for metric pixel sizes; it is recorded in
-/// `geographic` (set from the GeoTIFF model type, or inferred from the EPSG
-/// code by [`Crs::epsg`]).
+/// The CRS is carried along, compared, and written back to files; the
+/// `proj` module turns it into a projection for reprojection (from the EPSG
+/// code through the `crs-definitions` table, or from `proj4`). Whether the
+/// CRS is geographic (degrees of latitude/longitude) matters for metric pixel
+/// sizes; it is recorded in `geographic` (set from the GeoTIFF model type, or
+/// inferred from the EPSG code by [`Crs::epsg`]).
+///
+/// `proj4` holds a PROJ.4 definition (`+proj=tmerc +lat_0=0 +lon_0=15 …`)
+/// for systems without an EPSG code, such as a user-defined Transverse
+/// Mercator read from GeoTIFF projection GeoKeys; when both are present the
+/// EPSG code wins.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Crs {
     /// EPSG code, if known.
     pub epsg: Option<u32>,
     /// WKT text, if known.
     pub wkt: Option<String>,
+    /// PROJ.4 definition (`+proj=… +ellps=… …`), if known; used for CRSs
+    /// without an EPSG code (user-defined projections).
+    pub proj4: Option<String>,
     /// True for a geographic (latitude/longitude in degrees) CRS.
     pub geographic: bool,
 }
@@ -105,7 +114,28 @@ impl Crs {
         Crs {
             epsg: Some(code),
             wkt: None,
+            proj4: None,
             geographic: (4000..5000).contains(&code),
+        }
+    }
+
+    /// A CRS from a PROJ.4 definition such as
+    /// `+proj=tmerc +lat_0=0 +lon_0=15 +k=0.9996 +x_0=500000 +y_0=0 +ellps=WGS84 +units=m`.
+    /// It is geographic if the definition says `+proj=longlat` (or `latlong`,
+    /// `lonlat`, `latlon`).
+    pub fn proj4(def: impl Into<String>) -> Self {
+        let def = def.into();
+        let geographic = def.split_whitespace().any(|t| {
+            matches!(
+                t,
+                "+proj=longlat" | "+proj=latlong" | "+proj=lonlat" | "+proj=latlon"
+            )
+        });
+        Crs {
+            epsg: None,
+            wkt: None,
+            proj4: Some(def),
+            geographic,
         }
     }
 
@@ -125,19 +155,29 @@ impl Crs {
         Crs::default()
     }
 
-    /// True if neither EPSG code nor WKT is known.
+    /// True if neither EPSG code, WKT nor PROJ.4 definition is known.
     pub fn is_unknown(&self) -> bool {
-        self.epsg.is_none() && self.wkt.is_none()
+        self.epsg.is_none() && self.wkt.is_none() && self.proj4.is_none()
     }
 
     /// Whether two CRSs denote the same system: equal EPSG codes if both have
-    /// one, else equal WKT, else both unknown.
+    /// one, else equal PROJ.4 definitions (compared token by token,
+    /// order-insensitive), else equal WKT, else both unknown.
     pub fn same_as(&self, other: &Crs) -> bool {
         match (self.epsg, other.epsg) {
             (Some(a), Some(b)) => a == b,
-            _ => match (&self.wkt, &other.wkt) {
-                (Some(a), Some(b)) => a == b,
-                _ => self.is_unknown() && other.is_unknown(),
+            _ => match (&self.proj4, &other.proj4) {
+                (Some(a), Some(b)) => {
+                    let mut ta: Vec<&str> = a.split_whitespace().collect();
+                    let mut tb: Vec<&str> = b.split_whitespace().collect();
+                    ta.sort_unstable();
+                    tb.sort_unstable();
+                    ta == tb
+                }
+                _ => match (&self.wkt, &other.wkt) {
+                    (Some(a), Some(b)) => a == b,
+                    _ => self.is_unknown() && other.is_unknown(),
+                },
             },
         }
     }
@@ -145,13 +185,14 @@ impl Crs {
 
 impl fmt::Display for Crs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (&self.epsg, &self.wkt) {
-            (Some(c), _) => write!(f, "EPSG:{c}"),
-            (None, Some(w)) => {
+        match (&self.epsg, &self.proj4, &self.wkt) {
+            (Some(c), _, _) => write!(f, "EPSG:{c}"),
+            (None, Some(p), _) => write!(f, "PROJ[{p}]"),
+            (None, None, Some(w)) => {
                 let short: String = w.chars().take(40).collect();
                 write!(f, "WKT[{short}…]")
             }
-            (None, None) => write!(f, "unknown CRS"),
+            (None, None, None) => write!(f, "unknown CRS"),
         }
     }
 }

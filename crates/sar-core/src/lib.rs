@@ -15,6 +15,17 @@
 //! * [`date`] — calendar dates of acquisitions ([`Date`]).
 //! * [`terrain`] — slope, aspect (Horn 1981, Zevenbergen–Thorne 1987) and the
 //!   local incidence angle.
+//! * [`vector`] — glacier outlines (polygons + attributes, RGI 6/7 names)
+//!   from Shapefile, GeoPackage and GeoJSON; [`wkb`] decodes GeoPackage
+//!   geometry blobs.
+//! * [`rasterize`] — outlines → label rasters (pixel-centre / all-touched),
+//!   pixel areas on projected and geographic grids, geodesic areas.
+//! * [`proj`] — CRS → projection (EPSG table, PROJ.4, WKT) and coordinate
+//!   transformation with the pure-Rust `proj4rs`.
+//! * [`reproject`] — warping rasters onto a grid in another CRS (nearest,
+//!   bilinear, cubic; NaN-aware), checked against gdalwarp.
+//! * [`points`] — point heights from CSV/GeoJSON/shapefile, DEM sampling
+//!   and DEM − points statistics (mean, median, NMAD).
 //!
 //! ## Example
 //!
@@ -50,10 +61,16 @@ pub mod date;
 pub mod error;
 pub mod geotiff;
 pub mod grid;
+pub mod points;
+pub mod proj;
 pub mod raster;
+pub mod rasterize;
+pub mod reproject;
 pub mod sar;
 pub mod stats;
 pub mod terrain;
+pub mod vector;
+pub mod wkb;
 
 pub use date::Date;
 pub use error::{Result, SarError};

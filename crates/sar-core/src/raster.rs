@@ -37,6 +37,11 @@ pub enum Resampling {
     /// (as GDAL does); NaN if all four are NaN.
     #[default]
     Bilinear,
+    /// Keys (1981) cubic convolution with a = −0.5 (GDAL's `cubic`) on the
+    /// 4 × 4 nearest pixel centres; where that window leaves the raster or
+    /// holds a NaN, the NaN-aware bilinear value
+    /// ([`crate::reproject::sample_cubic`]).
+    Cubic,
 }
 
 impl<T> Raster<T> {
@@ -247,6 +252,7 @@ impl<F: Float + Send + Sync> Raster<F> {
                         F::nan()
                     }
                 }
+                Resampling::Cubic => crate::reproject::sample_cubic(&data.view(), c, r),
             }
         };
         if rows > 0 && cols > 0 {

@@ -196,21 +196,21 @@ pub fn let_it_snow(refl: &Reflectances, dem_m: &Raster<f64>, params: &LisParams)
         }
     }
     // Snow line from the pass-1 snow fraction per band.
-    let (b0, nb) = band_range(dem_m, params.band_m)?;
+    let bands = band_range(dem_m, params.band_m)?;
+    let nb = bands.n;
     let mut snow = vec![0u64; nb];
     let mut tot = vec![0u64; nb];
     ndarray::Zip::from(&state)
         .and(&dem_m.data)
         .for_each(|&s, &z| {
-            if s == SNOW || s == OTHER {
-                let b = ((z / params.band_m).floor() as i64 - b0) as usize;
+            if let (Some(b), true) = (bands.of(z), s == SNOW || s == OTHER) {
                 tot[b] += 1;
                 snow[b] += u64::from(s == SNOW);
             }
         });
     let snow_line_m = (0..nb)
         .find(|&b| tot[b] > 0 && snow[b] as f64 / tot[b] as f64 > params.snow_line_fraction)
-        .map(|b| (b0 + b as i64) as f64 * params.band_m);
+        .map(|b| bands.lower_m(b));
     let mut classes = Raster::filled(grid.clone(), class::NO_DATA).with_nodata(Some(255.0));
     for r in 0..rows {
         for c in 0..cols {

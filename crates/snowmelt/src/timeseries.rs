@@ -24,6 +24,11 @@ pub struct ExtentTable {
     pub wse: Array2<f64>,
     /// Wet-snow fraction of all observed pixels per date (basin total).
     pub total: Vec<f64>,
+    /// Finite DEM pixels ignored because their height is outside the
+    /// plausible range [`MIN_ELEVATION_M`](crate::validation::MIN_ELEVATION_M)
+    /// … [`MAX_ELEVATION_M`](crate::validation::MAX_ELEVATION_M) (undeclared
+    /// fill values); they count in no band and in no total.
+    pub n_ignored: usize,
 }
 
 fn check_masks(masks: &[Raster<u8>], dates: &[Date], dem: &Raster<f64>) -> Result<()> {
@@ -50,21 +55,10 @@ pub fn wet_snow_extent(
     dem: &Raster<f64>,
     band_m: f64,
 ) -> Result<ExtentTable> {
-    if !(band_m > 0.0 && band_m.is_finite()) {
-        return Err(SnowError::InvalidParameter {
-            name: "band_m",
-            reason: format!("must be > 0, got {band_m}"),
-        });
-    }
     check_masks(masks, dates, dem)?;
-    let (b0, nb) = band_range(dem, band_m)?;
-    let band: Array2<usize> = dem.data.mapv(|z| {
-        if z.is_finite() {
-            ((z / band_m).floor() as i64 - b0) as usize
-        } else {
-            usize::MAX
-        }
-    });
+    let bands = band_range(dem, band_m)?;
+    let nb = bands.n;
+    let band: Array2<usize> = dem.data.mapv(|z| bands.of(z).unwrap_or(usize::MAX));
     let mut wse = Array2::from_elem((nb, dates.len()), f64::NAN);
     let mut total = Vec::with_capacity(dates.len());
     for (j, m) in masks.iter().enumerate() {
@@ -86,9 +80,10 @@ pub fn wet_snow_extent(
     }
     Ok(ExtentTable {
         dates: dates.to_vec(),
-        band_lower_m: (0..nb).map(|i| (b0 + i as i64) as f64 * band_m).collect(),
+        band_lower_m: (0..nb).map(|i| bands.lower_m(i)).collect(),
         wse,
         total,
+        n_ignored: bands.n_ignored,
     })
 }
 

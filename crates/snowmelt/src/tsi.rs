@@ -10,6 +10,7 @@ use ndarray::Array2;
 use sar_core::Raster;
 
 use crate::error::{ensure_grid, Result, SnowError};
+use crate::validation::band_range_named;
 
 /// Bin sizes. Defaults follow sect. 3.3.3.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,7 +45,7 @@ impl TopoBinParams {
         self.slope_edges_deg = edges.to_vec();
         self
     }
-    /// Width of the aspect sectors (degrees, dividing 360 is not required; > 0, ≤ 360).
+    /// Width of the aspect sectors (degrees, dividing 360 is not required; 0.1–360).
     pub fn aspect_step_deg(mut self, step: f64) -> Self {
         self.aspect_step_deg = step;
         self
@@ -69,10 +70,10 @@ impl TopoBinParams {
                 ),
             });
         }
-        if !(self.aspect_step_deg > 0.0 && self.aspect_step_deg <= 360.0) {
+        if !(self.aspect_step_deg >= 0.1 && self.aspect_step_deg <= 360.0) {
             return Err(SnowError::InvalidParameter {
                 name: "aspect_step_deg",
-                reason: format!("must be in (0, 360], got {}", self.aspect_step_deg),
+                reason: format!("must be in [0.1, 360], got {}", self.aspect_step_deg),
             });
         }
         Ok(())
@@ -126,25 +127,25 @@ impl TopoBins {
         let n_sectors = (360.0 / params.aspect_step_deg).ceil() as usize;
         let n_aspect = n_sectors + 1; // last code: flat (aspect NaN)
         let n_slope = params.slope_edges_deg.len() + 1;
-        let Some((zmin, zmax)) = sar_core::stats::min_max(dem_m.data.iter().copied()) else {
-            return Err(SnowError::NoValidData(
-                "the DEM has no finite elevation".into(),
-            ));
-        };
-        let band0 = (zmin / params.elevation_step_m).floor() as i64;
-        let n_bands = ((zmax / params.elevation_step_m).floor() as i64 - band0 + 1) as usize;
-        let n_codes = n_bands * n_slope * n_aspect;
-        if n_codes >= NO_BIN as usize {
-            return Err(SnowError::InvalidParameter {
+        let bands = band_range_named(dem_m, params.elevation_step_m, "elevation_step_m")?;
+        let band0 = bands.b0;
+        let n_codes = bands
+            .n
+            .checked_mul(n_slope)
+            .and_then(|n| n.checked_mul(n_aspect))
+            .filter(|&n| n < NO_BIN as usize)
+            .ok_or_else(|| SnowError::InvalidParameter {
                 name: "elevation_step_m",
-                reason: format!("{n_codes} possible bins; use larger bins"),
-            });
-        }
+                reason: format!(
+                    "{} elevation bands × {n_slope} slope classes × {n_aspect} aspect sectors are too many bins; use larger bins",
+                    bands.n
+                ),
+            })?;
         // Dense code of every pixel: (band · n_slope + slope class) · n_aspect + sector.
         let code_of = |z: f64, s: f64, a: f64| -> u32 {
-            if !(z.is_finite() && s.is_finite()) {
+            let Some(band) = bands.of(z).filter(|_| s.is_finite()) else {
                 return NO_BIN;
-            }
+            };
             let slope_class = params.slope_edges_deg.iter().filter(|e| s >= **e).count();
             let sector = if a.is_finite() {
                 (((a.rem_euclid(360.0)) / params.aspect_step_deg).floor() as usize)
@@ -152,7 +153,6 @@ impl TopoBins {
             } else {
                 n_sectors
             };
-            let band = ((z / params.elevation_step_m).floor() as i64 - band0) as usize;
             ((band * n_slope + slope_class) * n_aspect + sector) as u32
         };
         let mut bin = Array2::from_elem(dem_m.shape(), NO_BIN);

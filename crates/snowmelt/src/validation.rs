@@ -169,33 +169,122 @@ pub struct Profile {
     pub count: Vec<u64>,
 }
 
-/// Lowest band index and number of bands covering the finite DEM values.
-pub(crate) fn band_range(dem: &Raster<f64>, band_m: f64) -> Result<(i64, usize)> {
-    let (lo, hi) = sar_core::stats::min_max(dem.data.iter().copied())
-        .ok_or_else(|| SnowError::NoValidData("the DEM has no finite elevation".into()))?;
-    let b0 = (lo / band_m).floor() as i64;
-    let b1 = (hi / band_m).floor() as i64;
-    Ok((b0, (b1 - b0 + 1) as usize))
+/// Lowest plausible terrain height in metres: below the Dead Sea shore
+/// (about −430 m), the lowest land surface. Elevation-band products ignore
+/// DEM pixels outside [`MIN_ELEVATION_M`, `MAX_ELEVATION_M`]: they are
+/// undeclared fill values (−3.4e38, −32768, FLT_MAX) or corrupt, not terrain.
+pub const MIN_ELEVATION_M: f64 = -500.0;
+/// Highest plausible terrain height in metres: above Mount Everest
+/// (8 849 m). See [`MIN_ELEVATION_M`].
+pub const MAX_ELEVATION_M: f64 = 9_000.0;
+/// Largest number of elevation bands a product may have: 1 m bands over the
+/// whole plausible range of 9 500 m fit; a smaller band height is refused
+/// before anything is allocated.
+pub const MAX_ELEVATION_BANDS: usize = 10_000;
+
+/// True for a finite height in [`MIN_ELEVATION_M`, `MAX_ELEVATION_M`].
+pub fn plausible_elevation(z: f64) -> bool {
+    (MIN_ELEVATION_M..=MAX_ELEVATION_M).contains(&z)
+}
+
+/// Elevation bands of height `band_m` covering the plausible heights of a DEM.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Bands {
+    /// Index of the lowest band (`floor(z_min / band_m)`).
+    pub b0: i64,
+    /// Number of bands.
+    pub n: usize,
+    /// Band height (m).
+    pub band_m: f64,
+    /// Finite DEM pixels ignored as implausible heights.
+    pub n_ignored: usize,
+}
+
+impl Bands {
+    /// Band of height `z`, `None` for NaN or an implausible height.
+    pub fn of(&self, z: f64) -> Option<usize> {
+        if !plausible_elevation(z) {
+            return None;
+        }
+        // |z / band_m| ≤ 9 000 / band_m and n ≤ MAX_ELEVATION_BANDS: no overflow.
+        let k = (z / self.band_m).floor() - self.b0 as f64;
+        (k >= 0.0 && k < self.n as f64).then_some(k as usize)
+    }
+
+    /// Lower edge of band `i` (m).
+    pub fn lower_m(&self, i: usize) -> f64 {
+        (self.b0 as f64 + i as f64) * self.band_m
+    }
+}
+
+/// The bands of height `band_m` covering the plausible heights of `dem`
+/// (named `param` in errors). Errors if no height is plausible or the
+/// bands would be more than [`MAX_ELEVATION_BANDS`].
+pub(crate) fn band_range_named(
+    dem: &Raster<f64>,
+    band_m: f64,
+    param: &'static str,
+) -> Result<Bands> {
+    if !(band_m > 0.0 && band_m.is_finite()) {
+        return Err(SnowError::InvalidParameter {
+            name: param,
+            reason: format!("must be a finite height > 0 m, got {band_m}"),
+        });
+    }
+    let mut n_ignored = 0usize;
+    let (lo, hi) = sar_core::stats::min_max(dem.data.iter().copied().filter(|&z| {
+        let ok = plausible_elevation(z);
+        n_ignored += usize::from(z.is_finite() && !ok);
+        ok
+    }))
+    .ok_or_else(|| {
+        SnowError::NoValidData(format!(
+            "the DEM has no elevation in the plausible range {MIN_ELEVATION_M}…{MAX_ELEVATION_M} m ({n_ignored} finite pixels outside it)"
+        ))
+    })?;
+    let b0 = (lo / band_m).floor();
+    let b1 = (hi / band_m).floor();
+    let n = b1 - b0 + 1.0;
+    // The band indices must also be exact in f64 and i64.
+    if !(n <= MAX_ELEVATION_BANDS as f64 && b0.abs() < 1e15) {
+        return Err(SnowError::InvalidParameter {
+            name: param,
+            reason: format!(
+                "{band_m} m bands over {lo}…{hi} m would be {n:.3e} bands, more than {MAX_ELEVATION_BANDS}; use larger bands"
+            ),
+        });
+    }
+    Ok(Bands {
+        b0: b0 as i64,
+        n: n as usize,
+        band_m,
+        n_ignored,
+    })
+}
+
+/// [`band_range_named`] with the parameter named `band_m`.
+pub(crate) fn band_range(dem: &Raster<f64>, band_m: f64) -> Result<Bands> {
+    band_range_named(dem, band_m, "band_m")
 }
 
 /// Snow-fraction profile of a class map (1 = snow, 0 = no snow) over `band_m` bands of `dem`.
 pub fn snow_fraction_profile(map: &Raster<u8>, dem: &Raster<f64>, band_m: f64) -> Result<Profile> {
     ValidationParams::new().band_m(band_m).check()?;
     ensure_grid("DEM", dem, &map.grid)?;
-    let (b0, nb) = band_range(dem, band_m)?;
+    let bands = band_range(dem, band_m)?;
+    let nb = bands.n;
     let mut snow = vec![0u64; nb];
     let mut count = vec![0u64; nb];
     ndarray::Zip::from(&map.data)
         .and(&dem.data)
         .for_each(|&m, &z| {
-            if z.is_finite() && m <= 1 {
-                let b = ((z / band_m).floor() as i64 - b0) as usize;
+            if let (Some(b), true) = (bands.of(z), m <= 1) {
                 count[b] += 1;
                 snow[b] += u64::from(m);
             }
         });
     Ok(Profile {
-        band_lower_m: (0..nb).map(|i| (b0 + i as i64) as f64 * band_m).collect(),
+        band_lower_m: (0..nb).map(|i| bands.lower_m(i)).collect(),
         fraction: snow
             .iter()
             .zip(&count)
@@ -228,6 +317,58 @@ mod tests {
     use approx::assert_relative_eq;
     use ndarray::array;
     use sar_core::Grid;
+
+    fn dem_of(v: ndarray::Array2<f64>) -> Raster<f64> {
+        let (r, c) = v.dim();
+        let g = Grid::north_up(r, c, 0.0, 0.0, 10.0, 10.0, sar_core::Crs::epsg(32632));
+        Raster::new(v, g).unwrap()
+    }
+
+    #[test]
+    fn bands_ignore_fill_values() {
+        let dem = dem_of(array![
+            [100.0, -3.4e38, f64::from(f32::MAX)],
+            [1e300, -1e300, 250.0],
+            [f64::NAN, -500.0, 9000.0]
+        ]);
+        let b = band_range(&dem, 100.0).unwrap();
+        assert_eq!((b.b0, b.n, b.n_ignored), (-5, 96, 4));
+        assert_eq!(b.of(-3.4e38), None);
+        assert_eq!(b.of(f64::NAN), None);
+        assert_eq!(b.of(250.0), Some(7));
+        assert_eq!(b.of(9000.0), Some(95));
+        assert_eq!(b.lower_m(7), 200.0);
+        // 1e-9 m bands over 9 500 m: refused, naming the parameter.
+        match band_range(&dem, 1e-9) {
+            Err(SnowError::InvalidParameter { name, .. }) => assert_eq!(name, "band_m"),
+            other => panic!("{other:?}"),
+        }
+        let fill = dem_of(array![[-3.4e38, 1e300]]);
+        assert!(matches!(
+            band_range(&fill, 100.0),
+            Err(SnowError::NoValidData(_))
+        ));
+    }
+
+    proptest::proptest! {
+        /// Any heights and band size: an error, or bands whose indices stay in range.
+        #[test]
+        fn band_indices_stay_in_range(
+            z in proptest::collection::vec(proptest::num::f64::ANY, 1..40),
+            band in proptest::num::f64::ANY,
+        ) {
+            let n = z.len();
+            let dem = dem_of(ndarray::Array2::from_shape_vec((1, n), z.clone()).unwrap());
+            if let Ok(b) = band_range(&dem, band) {
+                proptest::prop_assert!(b.n >= 1 && b.n <= MAX_ELEVATION_BANDS);
+                for v in z {
+                    if let Some(i) = b.of(v) {
+                        proptest::prop_assert!(i < b.n);
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn confusion_counts_and_cutoff() {

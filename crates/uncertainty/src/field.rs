@@ -115,8 +115,19 @@ impl FieldGenerator {
             ));
         }
         let reach = 1.5 * model.max_range_m();
-        let m_rows = fast_size((2 * rows).max(2 * (reach / dy).ceil() as usize));
-        let m_cols = fast_size((2 * cols).max(2 * (reach / dx).ceil() as usize));
+        // Sizes in f64 first: a huge range or a tiny pixel must not wrap.
+        let side = |n: usize, d: f64| -> Option<usize> {
+            let v = (2.0 * (reach / d).ceil()).max(2.0 * n as f64);
+            (v <= (1u64 << 28) as f64).then_some(v as usize)
+        };
+        let (Some(mr), Some(mc)) = (side(rows, dy), side(cols, dx)) else {
+            return Err(UncertaintyError::param(
+                "rows/cols",
+                format!("circulant embedding for a range of {reach} m on {dx}×{dy} m pixels is too large"),
+            ));
+        };
+        let m_rows = fast_size(mr);
+        let m_cols = fast_size(mc);
         if m_rows.saturating_mul(m_cols) > 1 << 28 {
             return Err(UncertaintyError::param(
                 "rows/cols",

@@ -11,8 +11,13 @@
 //! | Exponential | c·(1 − e^{−h/a}) = c·(1 − e^{−3h/r}) | a = r/3 |
 //!
 //! A [`VariogramModel`] is a sum of components (thesis sect. 4.3.3.2: a
-//! short-range Gaussian plus a long-range Spherical); its covariance is
-//! C(h) = Σc − γ(h) and its correlation ρ(h) = C(h)/Σc.
+//! short-range Gaussian plus a long-range Spherical) plus an optional
+//! *nugget* c₀, a variance that is uncorrelated even between neighbouring
+//! pixels (γ(0) = 0, γ(h) = c₀ + Σγₖ(h) for h > 0). With the total sill
+//! S = c₀ + Σc its covariance is C(h) = S − γ(h) and its correlation
+//! ρ(h) = C(h)/S, with ρ(0) = 1. xdem has no nugget term; its unbounded
+//! range search lets the short Gaussian shrink below a pixel, which acts as
+//! one (ρ ≈ 0 at the first neighbour).
 
 use crate::error::{Result, UncertaintyError};
 
@@ -79,10 +84,11 @@ impl VariogramComponent {
     }
 }
 
-/// A sum of variogram models (no nugget, as in xdem).
+/// A sum of variogram models plus an optional nugget (see the module docs).
 #[derive(Debug, Clone, PartialEq)]
 pub struct VariogramModel {
     components: Vec<VariogramComponent>,
+    nugget: f64,
     total_sill: f64,
 }
 
@@ -120,8 +126,54 @@ impl VariogramModel {
         }
         Ok(VariogramModel {
             components,
+            nugget: 0.0,
             total_sill,
         })
+    }
+
+    /// Components and nugget checked together (the components may all have
+    /// zero sill when the nugget does not).
+    pub(crate) fn from_parts(components: Vec<VariogramComponent>, nugget: f64) -> Result<Self> {
+        let mut parts = components.clone();
+        if let Some(first) = parts.first_mut() {
+            // validate ranges and sills with a temporary non-zero sill
+            first.partial_sill += 1.0;
+        }
+        VariogramModel::new(parts)?;
+        let mut m = VariogramModel {
+            components,
+            nugget: 0.0,
+            total_sill: 0.0,
+        };
+        m = m.with_nugget(nugget)?;
+        Ok(m)
+    }
+
+    /// The same model with a nugget `c₀ ≥ 0` (variance unit), replacing any
+    /// previous nugget.
+    ///
+    /// # Errors
+    /// [`UncertaintyError::InvalidParameter`] if `nugget` is negative or not
+    /// finite, or if the total sill would be zero.
+    pub fn with_nugget(mut self, nugget: f64) -> Result<Self> {
+        if !(nugget.is_finite() && nugget >= 0.0) {
+            return Err(UncertaintyError::param(
+                "nugget",
+                format!("must be finite and ≥ 0, got {nugget}"),
+            ));
+        }
+        let partial: f64 = self.components.iter().map(|c| c.partial_sill).sum();
+        if partial + nugget <= 0.0 {
+            return Err(UncertaintyError::param("nugget", "total sill is zero"));
+        }
+        self.nugget = nugget;
+        self.total_sill = partial + nugget;
+        Ok(self)
+    }
+
+    /// The nugget c₀ (variance unit; 0 when the model has none).
+    pub fn nugget(&self) -> f64 {
+        self.nugget
     }
 
     /// The model fitted in the thesis for standardised Karakoram dh/dt
@@ -133,6 +185,7 @@ impl VariogramModel {
                 VariogramComponent::new(ModelKind::Gaussian, 204.53, 0.76),
                 VariogramComponent::new(ModelKind::Spherical, 1590.40, 0.28),
             ],
+            nugget: 0.0,
             total_sill: 0.76 + 0.28,
         }
     }
@@ -142,7 +195,7 @@ impl VariogramModel {
         &self.components
     }
 
-    /// Sum of the partial sills.
+    /// Sum of the partial sills and the nugget.
     pub fn total_sill(&self) -> f64 {
         self.total_sill
     }
@@ -159,10 +212,15 @@ impl VariogramModel {
             .fold(f64::INFINITY, |m, c| m.min(c.range_m))
     }
 
-    /// γ(h) at lag `h_m` (metres).
+    /// γ(h) at lag `h_m` (metres); the nugget counts for every `h ≠ 0`.
     #[inline]
     pub fn gamma(&self, h_m: f64) -> f64 {
-        self.components.iter().map(|c| c.gamma(h_m)).sum()
+        let g: f64 = self.components.iter().map(|c| c.gamma(h_m)).sum();
+        if h_m != 0.0 {
+            g + self.nugget
+        } else {
+            g
+        }
     }
 
     /// Covariance C(h) = Σc − γ(h).
@@ -199,6 +257,28 @@ mod tests {
         assert!((m.total_sill() - 1.04).abs() < 1e-12);
         assert_eq!(m.correlation(0.0), 1.0);
         assert!(m.correlation(5000.0).abs() < 1e-15);
+    }
+
+    #[test]
+    fn nugget_is_uncorrelated_variance() {
+        let m = VariogramModel::new(vec![VariogramComponent::new(
+            ModelKind::Spherical,
+            100.0,
+            0.6,
+        )])
+        .unwrap()
+        .with_nugget(0.4)
+        .unwrap();
+        assert_eq!(m.nugget(), 0.4);
+        assert!((m.total_sill() - 1.0).abs() < 1e-15);
+        assert_eq!(m.gamma(0.0), 0.0);
+        assert_eq!(m.correlation(0.0), 1.0);
+        // just off zero only the nugget has decorrelated; at 50 m also
+        // the spherical part: 0.6·0.6875
+        assert!((m.correlation(1e-9) - 0.6).abs() < 1e-9);
+        assert!((m.correlation(50.0) - 0.6 * (1.0 - 0.6875)).abs() < 1e-12);
+        assert!(m.clone().with_nugget(-1.0).is_err());
+        assert!(m.with_nugget(f64::NAN).is_err());
     }
 
     #[test]

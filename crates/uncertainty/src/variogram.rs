@@ -362,7 +362,8 @@ impl EmpiricalVariogram {
 /// Offsets (d_row, d_col) of a ring for enumeration, or `None` if too many.
 fn ring_offsets(lo: f64, hi: f64, dx: f64, dy: f64) -> Option<Vec<(i64, i64)>> {
     let area_px = std::f64::consts::PI * (hi * hi - lo * lo) / (dx * dy);
-    if area_px > 4096.0 {
+    // Also bounds each half-width, so that the casts below cannot saturate.
+    if !(area_px <= 4096.0 && hi / dy <= 4096.0 && hi / dx <= 4096.0) {
         return None;
     }
     let ri = (hi / dy).ceil() as i64;

@@ -206,7 +206,8 @@ fn independently_sampled_fit_is_within_30_percent_of_xdem() {
     // (our default fits at the mean pair distance, which xdem does not record)
     let xdem_like = VariogramFitParams::default()
         .lag(FitLag::UpperEdge)
-        .weighting(FitWeighting::StdErr);
+        .weighting(FitWeighting::StdErr)
+        .nugget(false);
     let fit = fit_variogram(&emp, &xdem_like).unwrap();
     let ours_default = fit_variogram(&emp, &VariogramFitParams::default()).unwrap();
     eprintln!(

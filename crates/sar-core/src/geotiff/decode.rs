@@ -14,6 +14,26 @@ const MAX_EXPANSION: u64 = 4096;
 /// (sparse files with missing blocks).
 const SMALL_IMAGE: u64 = 1 << 24;
 
+/// Length of the union of the byte ranges `[offset, offset + count)`.
+fn covered_bytes(offsets: &[u64], counts: &[u64]) -> u64 {
+    let mut r: Vec<(u64, u64)> = offsets
+        .iter()
+        .zip(counts)
+        .filter(|(_, &c)| c > 0)
+        .map(|(&o, &c)| (o, o.saturating_add(c)))
+        .collect();
+    r.sort_unstable();
+    let (mut total, mut end) = (0u64, 0u64);
+    for (a, b) in r {
+        let a = a.max(end);
+        if b > a {
+            total = total.saturating_add(b - a);
+            end = b;
+        }
+    }
+    total
+}
+
 /// Everything needed to find and decode the pixels of the first image.
 #[derive(Debug, Clone)]
 pub(crate) struct Layout {
@@ -211,12 +231,20 @@ impl Layout {
             .checked_mul(chunk_h)
             .and_then(|n| n.checked_mul(if planes == 1 { spp } else { 1 }))
             .and_then(|n| n.checked_mul(bytes));
-        let limit = t.len.saturating_mul(MAX_EXPANSION).max(SMALL_IMAGE);
+        // Count the compressed bytes the chunks really cover: strips that
+        // all point to one chunk, or overlap, hold no more data than the
+        // union of their byte ranges.
+        let covered = covered_bytes(&offsets[..needed as usize], &counts[..needed as usize]);
+        let limit = covered
+            .min(t.len)
+            .saturating_mul(MAX_EXPANSION)
+            .max(SMALL_IMAGE);
         match (image_bytes, chunk_bytes) {
             (Some(i), Some(c)) if i <= limit && c <= limit && i <= isize::MAX as u64 / 2 => {}
             _ => {
                 return Err(t.corrupt(format!(
-                    "declared image of {width}×{height}×{spp} {data_type} samples ({} of {chunk_w}×{chunk_h}) is implausibly large for a file of {} bytes",
+                    "declared image of {width}×{height}×{spp} {data_type} samples ({} of {chunk_w}×{chunk_h}) is implausibly large for the {covered} bytes of pixel data its {} cover (file of {} bytes)",
+                    if tiled { "tiles" } else { "strips" },
                     if tiled { "tiles" } else { "strips" },
                     t.len
                 )))

@@ -36,17 +36,33 @@ pub(crate) struct Georef {
     /// points (several tie points, no pixel scale); the transform is then
     /// the identity.
     pub gcp_count: usize,
+    /// Every GeoKey of the file, `(key id, value)`, as stored.
+    pub keys: Vec<(u16, KeyValue)>,
 }
 
 /// One GeoKey value.
 #[derive(Debug, Clone)]
-enum KeyValue {
+pub(crate) enum KeyValue {
     Short(u16),
     Ascii(String),
+    Doubles(Vec<f64>),
+}
+
+impl std::fmt::Display for KeyValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeyValue::Short(v) => write!(f, "{v}"),
+            KeyValue::Ascii(s) => write!(f, "{s:?}"),
+            KeyValue::Doubles(d) => {
+                let t: Vec<String> = d.iter().map(|v| v.to_string()).collect();
+                write!(f, "{}", t.join(", "))
+            }
+        }
+    }
 }
 
 /// Parse the GeoKey directory into `(key, value)` pairs.
-fn parse_keys(t: &TiffFile, ifd: &Ifd) -> Result<Vec<(u16, KeyValue)>> {
+pub(crate) fn parse_keys(t: &TiffFile, ifd: &Ifd) -> Result<Vec<(u16, KeyValue)>> {
     let Some(dir) = ifd.uints(tag::GEO_KEY_DIRECTORY)? else {
         return Ok(Vec::new());
     };
@@ -75,9 +91,7 @@ fn parse_keys(t: &TiffFile, ifd: &Ifd) -> Result<Vec<(u16, KeyValue)>> {
         let v = match loc {
             0 => KeyValue::Short(val as u16),
             tag::GEO_DOUBLE_PARAMS => match doubles.get(val..val.saturating_add(count)) {
-                // Double-valued keys (units, ellipsoid parameters) are not
-                // used by sar-core; only their bounds are checked.
-                Some(_) => continue,
+                Some(d) => KeyValue::Doubles(d.to_vec()),
                 None => {
                     return Err(t.corrupt(format!(
                         "GeoKey {id} refers to doubles {val}..{} beyond the {} in GeoDoubleParams",
@@ -158,9 +172,15 @@ pub(crate) fn read_georef(t: &TiffFile, ifd: &Ifd) -> Result<Georef> {
         .filter_map(|&k| text(k))
         .map(|s| s.strip_prefix(ESRI_PE).map(str::to_string).unwrap_or(s))
         .find(|s| looks_like_wkt(s));
+    let proj4 = if epsg.is_none() {
+        user_crs_proj4(&keys, geographic)
+    } else {
+        None
+    };
     let crs = Crs {
         epsg: epsg.map(u32::from),
         wkt: if epsg.is_none() { wkt } else { None },
+        proj4,
         geographic,
     };
     let pixel_is_point = short(key::GT_RASTER_TYPE) == Some(2);
@@ -204,7 +224,416 @@ pub(crate) fn read_georef(t: &TiffFile, ifd: &Ifd) -> Result<Georef> {
         crs,
         pixel_is_point,
         gcp_count,
+        keys,
     })
+}
+
+/// GeoKeys of user-defined CRSs (GeoTIFF 1.1, sect. 7.x).
+mod ukey {
+    pub const GEOG_GEODETIC_DATUM: u16 = 2050;
+    pub const GEOG_ANGULAR_UNITS: u16 = 2054;
+    pub const GEOG_ELLIPSOID: u16 = 2056;
+    pub const GEOG_SEMI_MAJOR: u16 = 2057;
+    pub const GEOG_SEMI_MINOR: u16 = 2058;
+    pub const GEOG_INV_FLATTENING: u16 = 2059;
+    pub const PROJECTION: u16 = 3074;
+    pub const PROJ_COORD_TRANS: u16 = 3075;
+    pub const PROJ_LINEAR_UNITS: u16 = 3076;
+    pub const PROJ_LINEAR_UNIT_SIZE: u16 = 3077;
+    pub const STD_PARALLEL1: u16 = 3078;
+    pub const STD_PARALLEL2: u16 = 3079;
+    pub const NAT_ORIGIN_LONG: u16 = 3080;
+    pub const NAT_ORIGIN_LAT: u16 = 3081;
+    pub const FALSE_EASTING: u16 = 3082;
+    pub const FALSE_NORTHING: u16 = 3083;
+    pub const FALSE_ORIGIN_LONG: u16 = 3084;
+    pub const FALSE_ORIGIN_LAT: u16 = 3085;
+    pub const FALSE_ORIGIN_EASTING: u16 = 3086;
+    pub const FALSE_ORIGIN_NORTHING: u16 = 3087;
+    pub const CENTER_LONG: u16 = 3088;
+    pub const CENTER_LAT: u16 = 3089;
+    pub const SCALE_AT_NAT_ORIGIN: u16 = 3092;
+    pub const SCALE_AT_CENTER: u16 = 3093;
+    pub const STRAIGHT_VERT_POLE_LONG: u16 = 3095;
+}
+
+/// Coordinate transformation codes (ProjCoordTransGeoKey) and PROJ names.
+const METHODS: [(u16, &str); 9] = [
+    (1, "tmerc"),
+    (7, "merc"),
+    (8, "lcc"),
+    (9, "lcc"),
+    (10, "laea"),
+    (11, "aea"),
+    (15, "stere"),
+    (16, "sterea"),
+    (17, "eqc"),
+];
+
+/// EPSG geographic CRS codes and PROJ datum/ellipsoid terms.
+const GEOG: [(u16, &str); 5] = [
+    (4326, "+datum=WGS84"),
+    (4269, "+datum=NAD83"),
+    (4267, "+datum=NAD27"),
+    (4258, "+ellps=GRS80"),
+    (4230, "+ellps=intl"),
+];
+/// EPSG datum codes (GeogGeodeticDatumGeoKey) and PROJ terms.
+const DATUMS: [(u16, &str); 3] = [
+    (6326, "+datum=WGS84"),
+    (6269, "+datum=NAD83"),
+    (6267, "+datum=NAD27"),
+];
+/// EPSG ellipsoid codes (GeogEllipsoidGeoKey) and PROJ names.
+const ELLIPSOIDS: [(u16, &str); 6] = [
+    (7030, "WGS84"),
+    (7019, "GRS80"),
+    (7008, "clrk66"),
+    (7022, "intl"),
+    (7004, "bessel"),
+    (7043, "WGS72"),
+];
+/// EPSG linear unit codes, PROJ names and sizes in metres.
+const UNITS: [(u16, &str, f64); 3] = [
+    (9001, "m", 1.0),
+    (9002, "ft", 0.3048),
+    (9003, "us-ft", 1200.0 / 3937.0),
+];
+
+/// Format a number for a PROJ.4 string (shortest round-trip form).
+fn num(v: f64) -> String {
+    let r = (v * 1e9).round() / 1e9;
+    if (r - v).abs() < 1e-9 * v.abs().max(1.0) {
+        format!("{r}")
+    } else {
+        format!("{v}")
+    }
+}
+
+/// PROJ.4 string of a user-defined CRS described by GeoKeys (no EPSG code):
+/// a projected CRS with ProjCoordTransGeoKey and its parameters, or a
+/// geographic one with a datum or ellipsoid. `None` if the keys describe
+/// neither (or a method sar-core does not know).
+pub(crate) fn user_crs_proj4(keys: &[(u16, KeyValue)], geographic: bool) -> Option<String> {
+    let short = |id: u16| {
+        keys.iter().find_map(|(k, v)| match v {
+            KeyValue::Short(s) if *k == id => Some(*s),
+            _ => None,
+        })
+    };
+    let dbl = |id: u16| {
+        keys.iter().find_map(|(k, v)| match v {
+            KeyValue::Doubles(d) if *k == id => d.first().copied().filter(|x| x.is_finite()),
+            _ => None,
+        })
+    };
+    // Datum / ellipsoid.
+    let earth = {
+        let gcs = short(key::GEOGRAPHIC_TYPE);
+        if let Some(t) = gcs.and_then(|c| GEOG.iter().find(|(g, _)| *g == c)) {
+            t.1.to_string()
+        } else if let Some(t) =
+            short(ukey::GEOG_GEODETIC_DATUM).and_then(|c| DATUMS.iter().find(|(d, _)| *d == c))
+        {
+            t.1.to_string()
+        } else if let Some(t) =
+            short(ukey::GEOG_ELLIPSOID).and_then(|c| ELLIPSOIDS.iter().find(|(e, _)| *e == c))
+        {
+            format!("+ellps={}", t.1)
+        } else if let Some(a) = dbl(ukey::GEOG_SEMI_MAJOR) {
+            // Known ellipsoids given by their numbers (as GDAL writes them).
+            const NAMED: [(&str, f64, f64); 5] = [
+                ("WGS84", 6_378_137.0, 298.257_223_563),
+                ("GRS80", 6_378_137.0, 298.257_222_101),
+                ("intl", 6_378_388.0, 297.0),
+                ("bessel", 6_377_397.155, 299.152_812_8),
+                ("WGS72", 6_378_135.0, 298.26),
+            ];
+            let rf = dbl(ukey::GEOG_INV_FLATTENING);
+            let named = rf.and_then(|rf| {
+                NAMED
+                    .iter()
+                    .find(|(_, na, nrf)| (a - na).abs() < 1e-3 && (rf - nrf).abs() < 1e-6)
+            });
+            match (rf, dbl(ukey::GEOG_SEMI_MINOR)) {
+                _ if named.is_some() => format!("+ellps={}", named.map_or("", |n| n.0)),
+                (Some(rf), _) if rf > 0.0 => format!("+a={} +rf={}", num(a), num(rf)),
+                (_, Some(b)) => format!("+a={} +b={}", num(a), num(b)),
+                _ => format!("+a={} +b={}", num(a), num(a)),
+            }
+        } else {
+            return None;
+        }
+    };
+    if geographic {
+        if !matches!(short(ukey::GEOG_ANGULAR_UNITS), None | Some(9102)) {
+            return None; // radians, grads: not degrees
+        }
+        return Some(format!("+proj=longlat {earth} +no_defs"));
+    }
+    let code = short(ukey::PROJ_COORD_TRANS)?;
+    let name = METHODS.iter().find(|(c, _)| *c == code)?.1;
+    // Linear unit: metres unless declared; false easting/northing are in it.
+    let (unit, to_m) = match short(key_linear_units()) {
+        None | Some(9001) => ("+units=m".to_string(), 1.0),
+        Some(32767) => match dbl(ukey::PROJ_LINEAR_UNIT_SIZE) {
+            Some(sz) if sz > 0.0 => (format!("+to_meter={}", num(sz)), sz),
+            _ => return None,
+        },
+        Some(c) => {
+            let u = UNITS.iter().find(|(k, _, _)| *k == c)?;
+            (format!("+units={}", u.1), u.2)
+        }
+    };
+    let g = |ids: &[u16]| ids.iter().find_map(|&i| dbl(i));
+    let lon0 = g(&[
+        ukey::NAT_ORIGIN_LONG,
+        ukey::FALSE_ORIGIN_LONG,
+        ukey::CENTER_LONG,
+        ukey::STRAIGHT_VERT_POLE_LONG,
+    ])
+    .unwrap_or(0.0);
+    let lat0 = g(&[
+        ukey::NAT_ORIGIN_LAT,
+        ukey::FALSE_ORIGIN_LAT,
+        ukey::CENTER_LAT,
+    ])
+    .unwrap_or(0.0);
+    let k = g(&[ukey::SCALE_AT_NAT_ORIGIN, ukey::SCALE_AT_CENTER]).unwrap_or(1.0);
+    let x0 = g(&[ukey::FALSE_EASTING, ukey::FALSE_ORIGIN_EASTING]).unwrap_or(0.0) * to_m;
+    let y0 = g(&[ukey::FALSE_NORTHING, ukey::FALSE_ORIGIN_NORTHING]).unwrap_or(0.0) * to_m;
+    let p1 = dbl(ukey::STD_PARALLEL1);
+    let p2 = dbl(ukey::STD_PARALLEL2);
+    let mut t = format!("+proj={name}");
+    let mut add = |k: &str, v: f64| t.push_str(&format!(" +{k}={}", num(v)));
+    match code {
+        1 | 16 => {
+            add("lat_0", lat0);
+            add("lon_0", lon0);
+            add("k", k);
+        }
+        7 => {
+            match p1 {
+                Some(ts) => add("lat_ts", ts),
+                None => add("k", k),
+            }
+            add("lon_0", lon0);
+        }
+        8 | 11 => {
+            add("lat_0", lat0);
+            add("lon_0", lon0);
+            add("lat_1", p1?);
+            add("lat_2", p2?);
+        }
+        9 => {
+            add("lat_0", lat0);
+            add("lon_0", lon0);
+            add("lat_1", lat0);
+            add("k_0", k);
+        }
+        10 => {
+            add("lat_0", lat0);
+            add("lon_0", lon0);
+        }
+        15 => {
+            // Polar stereographic: ProjNatOriginLat is the latitude of true scale
+            // (variant B, as GDAL writes it); the pole is on its side.
+            add("lat_0", if lat0 < 0.0 { -90.0 } else { 90.0 });
+            add("lat_ts", lat0);
+            add("lon_0", lon0);
+            add("k", k);
+        }
+        17 => {
+            add("lat_ts", p1.unwrap_or(lat0));
+            add("lon_0", lon0);
+        }
+        _ => return None,
+    }
+    add("x_0", x0);
+    add("y_0", y0);
+    Some(format!("{t} {earth} {unit} +no_defs"))
+}
+
+/// ProjLinearUnitsGeoKey.
+fn key_linear_units() -> u16 {
+    ukey::PROJ_LINEAR_UNITS
+}
+
+/// GeoKeys (`[key, location, count, value]`) and GeoDoubleParams of a
+/// user-defined CRS given as a PROJ.4 string; the inverse of
+/// [`user_crs_proj4`]. `Err` for a method or datum it cannot express.
+fn user_crs_keys(
+    def: &str,
+    geographic: bool,
+) -> std::result::Result<(Vec<[u16; 4]>, Vec<f64>), String> {
+    let mut map = std::collections::HashMap::new();
+    for tok in def.split_whitespace() {
+        let tok = tok.trim_start_matches('+');
+        let (k, v) = tok.split_once('=').unwrap_or((tok, ""));
+        map.insert(k.to_string(), v.to_string());
+    }
+    let get = |k: &str| map.get(k).map(String::as_str);
+    let val = |k: &str| -> std::result::Result<Option<f64>, String> {
+        match get(k) {
+            None => Ok(None),
+            Some(v) => v
+                .parse::<f64>()
+                .ok()
+                .filter(|x| x.is_finite())
+                .map(Some)
+                .ok_or_else(|| format!("PROJ.4 parameter +{k}={v} is not a number")),
+        }
+    };
+    let mut keys: Vec<[u16; 4]> = Vec::new();
+    let mut doubles: Vec<f64> = Vec::new();
+    let mut push_d = |keys: &mut Vec<[u16; 4]>, id: u16, v: f64| {
+        keys.push([id, tag::GEO_DOUBLE_PARAMS, 1, doubles.len() as u16]);
+        doubles.push(v);
+    };
+    // Datum / ellipsoid.
+    match (get("datum"), get("ellps")) {
+        (Some(d), _) => {
+            let code = GEOG
+                .iter()
+                .find(|(_, t)| *t == format!("+datum={d}"))
+                .map(|g| g.0)
+                .ok_or_else(|| format!("datum {d} cannot be written as a GeoKey"))?;
+            keys.push([key::GEOGRAPHIC_TYPE, 0, 1, code]);
+        }
+        (None, Some(e)) => {
+            let code = ELLIPSOIDS
+                .iter()
+                .find(|(_, n)| *n == e)
+                .map(|x| x.0)
+                .ok_or_else(|| format!("ellipsoid {e} cannot be written as a GeoKey"))?;
+            keys.push([key::GEOGRAPHIC_TYPE, 0, 1, USER_DEFINED]);
+            keys.push([ukey::GEOG_GEODETIC_DATUM, 0, 1, USER_DEFINED]);
+            keys.push([ukey::GEOG_ELLIPSOID, 0, 1, code]);
+        }
+        (None, None) => {
+            let a = val("a")?.ok_or("PROJ.4 string has no +datum, +ellps or +a")?;
+            keys.push([key::GEOGRAPHIC_TYPE, 0, 1, USER_DEFINED]);
+            keys.push([ukey::GEOG_GEODETIC_DATUM, 0, 1, USER_DEFINED]);
+            keys.push([ukey::GEOG_ELLIPSOID, 0, 1, USER_DEFINED]);
+            push_d(&mut keys, ukey::GEOG_SEMI_MAJOR, a);
+            match (val("rf")?, val("b")?) {
+                (Some(rf), _) => push_d(&mut keys, ukey::GEOG_INV_FLATTENING, rf),
+                (None, Some(b)) => push_d(&mut keys, ukey::GEOG_SEMI_MINOR, b),
+                (None, None) => push_d(&mut keys, ukey::GEOG_SEMI_MINOR, a),
+            }
+        }
+    }
+    keys.push([ukey::GEOG_ANGULAR_UNITS, 0, 1, 9102]);
+    if geographic {
+        return Ok((keys, doubles));
+    }
+    let proj = get("proj").ok_or("PROJ.4 string has no +proj")?;
+    let code = match (proj, val("lat_2")?.is_some(), val("k_0")?.is_some()) {
+        ("tmerc", _, _) => 1,
+        ("merc", _, _) => 7,
+        ("lcc", true, _) => 8,
+        ("lcc", false, _) => 9,
+        ("laea", _, _) => 10,
+        ("aea", _, _) => 11,
+        ("stere", _, _) if val("lat_0")?.is_some_and(|l| l.abs() == 90.0) => 15,
+        ("sterea", _, _) => 16,
+        ("eqc", _, _) => 17,
+        (p, _, _) => return Err(format!("projection +proj={p} cannot be written as GeoKeys")),
+    };
+    let to_m = match (get("units"), val("to_meter")?) {
+        (_, Some(sz)) => {
+            keys.push([ukey::PROJ_LINEAR_UNITS, 0, 1, USER_DEFINED]);
+            push_d(&mut keys, ukey::PROJ_LINEAR_UNIT_SIZE, sz);
+            sz
+        }
+        (None, None) => {
+            keys.push([ukey::PROJ_LINEAR_UNITS, 0, 1, 9001]);
+            1.0
+        }
+        (Some(u), None) => {
+            let x = UNITS
+                .iter()
+                .find(|(_, n, _)| *n == u)
+                .ok_or_else(|| format!("unit {u} cannot be written as a GeoKey"))?;
+            keys.push([ukey::PROJ_LINEAR_UNITS, 0, 1, x.0]);
+            x.2
+        }
+    };
+    keys.push([key::PROJECTED_CS_TYPE, 0, 1, USER_DEFINED]);
+    keys.push([ukey::PROJECTION, 0, 1, USER_DEFINED]);
+    keys.push([ukey::PROJ_COORD_TRANS, 0, 1, code]);
+    let lat0 = val("lat_0")?.unwrap_or(0.0);
+    let lon0 = val("lon_0")?.unwrap_or(0.0);
+    let k = val("k")?.or(val("k_0")?).unwrap_or(1.0);
+    let x0 = val("x_0")?.unwrap_or(0.0) / to_m;
+    let y0 = val("y_0")?.unwrap_or(0.0) / to_m;
+    match code {
+        1 | 16 => {
+            push_d(&mut keys, ukey::NAT_ORIGIN_LAT, lat0);
+            push_d(&mut keys, ukey::NAT_ORIGIN_LONG, lon0);
+            push_d(&mut keys, ukey::SCALE_AT_NAT_ORIGIN, k);
+            push_d(&mut keys, ukey::FALSE_EASTING, x0);
+            push_d(&mut keys, ukey::FALSE_NORTHING, y0);
+        }
+        7 => {
+            match val("lat_ts")? {
+                Some(ts) => push_d(&mut keys, ukey::STD_PARALLEL1, ts),
+                None => push_d(&mut keys, ukey::SCALE_AT_NAT_ORIGIN, k),
+            }
+            push_d(&mut keys, ukey::NAT_ORIGIN_LONG, lon0);
+            push_d(&mut keys, ukey::FALSE_EASTING, x0);
+            push_d(&mut keys, ukey::FALSE_NORTHING, y0);
+        }
+        8 | 11 => {
+            let p1 = val("lat_1")?.ok_or("+lat_1 missing")?;
+            let p2 = val("lat_2")?.ok_or("+lat_2 missing")?;
+            push_d(&mut keys, ukey::STD_PARALLEL1, p1);
+            push_d(&mut keys, ukey::STD_PARALLEL2, p2);
+            push_d(&mut keys, ukey::FALSE_ORIGIN_LAT, lat0);
+            push_d(&mut keys, ukey::FALSE_ORIGIN_LONG, lon0);
+            push_d(&mut keys, ukey::FALSE_ORIGIN_EASTING, x0);
+            push_d(&mut keys, ukey::FALSE_ORIGIN_NORTHING, y0);
+        }
+        9 => {
+            push_d(
+                &mut keys,
+                ukey::NAT_ORIGIN_LAT,
+                val("lat_1")?.unwrap_or(lat0),
+            );
+            push_d(&mut keys, ukey::NAT_ORIGIN_LONG, lon0);
+            push_d(&mut keys, ukey::SCALE_AT_NAT_ORIGIN, k);
+            push_d(&mut keys, ukey::FALSE_EASTING, x0);
+            push_d(&mut keys, ukey::FALSE_NORTHING, y0);
+        }
+        10 => {
+            push_d(&mut keys, ukey::CENTER_LAT, lat0);
+            push_d(&mut keys, ukey::CENTER_LONG, lon0);
+            push_d(&mut keys, ukey::FALSE_EASTING, x0);
+            push_d(&mut keys, ukey::FALSE_NORTHING, y0);
+        }
+        15 => {
+            push_d(
+                &mut keys,
+                ukey::NAT_ORIGIN_LAT,
+                val("lat_ts")?.unwrap_or(lat0),
+            );
+            push_d(&mut keys, ukey::STRAIGHT_VERT_POLE_LONG, lon0);
+            push_d(&mut keys, ukey::SCALE_AT_NAT_ORIGIN, k);
+            push_d(&mut keys, ukey::FALSE_EASTING, x0);
+            push_d(&mut keys, ukey::FALSE_NORTHING, y0);
+        }
+        _ => {
+            push_d(
+                &mut keys,
+                ukey::STD_PARALLEL1,
+                val("lat_ts")?.unwrap_or(0.0),
+            );
+            push_d(&mut keys, ukey::NAT_ORIGIN_LONG, lon0);
+            push_d(&mut keys, ukey::FALSE_EASTING, x0);
+            push_d(&mut keys, ukey::FALSE_NORTHING, y0);
+        }
+    }
+    Ok((keys, doubles))
 }
 
 /// The georeferencing tags to write: `(tag, values)` for the model tags and
@@ -214,6 +643,7 @@ pub(crate) struct GeoTags {
     pub tiepoint: Option<[f64; 6]>,
     pub transformation: Option<[f64; 16]>,
     pub key_directory: Vec<u16>,
+    pub double_params: Vec<f64>,
     pub ascii_params: Option<String>,
 }
 
@@ -234,6 +664,7 @@ pub(crate) fn build_geotags(
         tiepoint: None,
         transformation: None,
         key_directory: Vec::new(),
+        double_params: Vec::new(),
         ascii_params: None,
     };
     if g.iter().any(|v| !v.is_finite()) {
@@ -269,6 +700,20 @@ pub(crate) fn build_geotags(
         [key::GT_RASTER_TYPE, 0, 1, 1],
     ];
     match (crs.epsg, &crs.wkt) {
+        (None, _) if crs.proj4.is_some() => {
+            let def = crs.proj4.as_deref().unwrap_or_default();
+            let (k, d) = user_crs_keys(def, crs.geographic)?;
+            keys.extend(k);
+            out.double_params = d;
+            if let Some(wkt) = &crs.wkt {
+                let mut ascii = wkt.replace('|', " ");
+                ascii.push('|');
+                if let Ok(len) = u16::try_from(ascii.len()) {
+                    keys.push([key::GT_CITATION, tag::GEO_ASCII_PARAMS, len, 0]);
+                    out.ascii_params = Some(ascii);
+                }
+            }
+        }
         (Some(code), _) => {
             let code = u16::try_from(code)
                 .ok()

@@ -31,8 +31,15 @@
 //! Files georeferenced by ground control points (several tie points, no
 //! pixel scale, as SAR slant-range products are) read with the identity
 //! transform; [`GeoTiffInfo::gcp_count`] says how many points were found.
-//! A user-defined CRS described only by individual GeoKeys (no EPSG code)
-//! reads as unknown, unless a citation key holds WKT.
+//! A user-defined CRS described by individual GeoKeys (no EPSG code:
+//! `ProjectedCSTypeGeoKey` = 32767 with `ProjCoordTransGeoKey` and its
+//! parameters, datum or ellipsoid, linear units) reads into
+//! [`Crs::proj4`](crate::Crs::proj4): Transverse Mercator, Mercator,
+//! Lambert conformal conic (1SP, 2SP), Lambert azimuthal equal area, Albers,
+//! polar and oblique stereographic, equirectangular, and user-defined
+//! geographic systems; such a CRS is written back as the same GeoKeys. A
+//! WKT in a citation key is read too. [`GeoTiffInfo::geokeys`] lists every
+//! key as stored.
 //!
 //! Corrupt or unsupported files give [`SarError::CorruptTiff`] or
 //! [`SarError::UnsupportedTiff`] naming the file and the problem, never a
@@ -56,7 +63,8 @@
 //! as they are, with `GDAL_NODATA` if `nodata` is set.
 //!
 //! The CRS is written as `ProjectedCSTypeGeoKey` or `GeographicTypeGeoKey`
-//! (EPSG code; a WKT next to an EPSG code is not written), north-up grids with ModelPixelScale + ModelTiepoint, rotated
+//! (EPSG code; a WKT next to an EPSG code is not written), as user-defined
+//! projection GeoKeys for a CRS known by its PROJ.4 string, north-up grids with ModelPixelScale + ModelTiepoint, rotated
 //! ones with ModelTransformation. *Limitation:* a CRS known only as WKT is
 //! written as user-defined with the WKT in `GTCitationGeoKey`; sar-core reads
 //! it back, but GDAL does not rebuild the CRS from it.
@@ -296,6 +304,10 @@ pub struct GeoTiffInfo {
     pub bigtiff: bool,
     /// True for a big-endian ("MM") file.
     pub big_endian: bool,
+    /// Every GeoKey of the file as `(key id, value)` (numbers, quoted text,
+    /// or comma-separated doubles), in file order: the whole CRS description,
+    /// including user-defined projection parameters.
+    pub geokeys: Vec<(u16, String)>,
 }
 
 mod sealed {
@@ -500,6 +512,108 @@ impl WriteOptions {
     }
 }
 
+/// Environment variable that sets the memory ceiling of GeoTIFF reads
+/// (bytes, or with a suffix `K`, `M`, `G`, `T` in powers of 1024, e.g. `8G`).
+pub const MEMORY_LIMIT_ENV: &str = "CRYOSAR_MAX_MEMORY";
+
+/// Ceiling set by [`set_memory_limit`] (0: not set).
+static MEMORY_LIMIT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Default memory ceiling when neither [`set_memory_limit`] nor
+/// [`MEMORY_LIMIT_ENV`] sets one: half the machine's physical memory as
+/// `/proc/meminfo` reports it, or 8 GiB where that cannot be read.
+fn default_memory_limit() -> u64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            let line = m.lines().find(|l| l.starts_with("MemTotal:"))?;
+            let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+            Some(kib.saturating_mul(1024) / 2)
+        })
+        .unwrap_or(8 << 30)
+}
+
+/// Parse a memory size: bytes, or a number with a suffix `K`, `M`, `G`,
+/// `T` (powers of 1024, an optional trailing `B` or `iB`). `None` if it is
+/// not a positive size.
+pub fn parse_memory_size(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let t = s
+        .strip_suffix("iB")
+        .or_else(|| s.strip_suffix('B'))
+        .unwrap_or(s);
+    let (num, mult) = match t.char_indices().last()? {
+        (i, 'k' | 'K') => (&t[..i], 1u64 << 10),
+        (i, 'm' | 'M') => (&t[..i], 1 << 20),
+        (i, 'g' | 'G') => (&t[..i], 1 << 30),
+        (i, 't' | 'T') => (&t[..i], 1 << 40),
+        _ => (t, 1),
+    };
+    let v: f64 = num.trim().parse().ok()?;
+    let bytes = v * mult as f64;
+    (v.is_finite() && v > 0.0 && bytes < u64::MAX as f64).then_some(bytes as u64)
+}
+
+/// Set the memory ceiling of GeoTIFF reads in bytes (0 restores the
+/// default). Overrides [`MEMORY_LIMIT_ENV`].
+pub fn set_memory_limit(bytes: u64) {
+    MEMORY_LIMIT.store(bytes, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// The memory ceiling of GeoTIFF reads in bytes: the value of
+/// [`set_memory_limit`], else of [`MEMORY_LIMIT_ENV`], else half the
+/// physical memory (8 GiB if unknown).
+pub fn memory_limit() -> u64 {
+    match MEMORY_LIMIT.load(std::sync::atomic::Ordering::Relaxed) {
+        0 => std::env::var(MEMORY_LIMIT_ENV)
+            .ok()
+            .and_then(|v| parse_memory_size(&v))
+            .unwrap_or_else(default_memory_limit),
+        v => v,
+    }
+}
+
+/// A byte count for people: `12.8 GB`.
+fn human_bytes(b: u64) -> String {
+    let b = b as f64;
+    if b >= 1e9 {
+        format!("{:.1} GB", b / 1e9)
+    } else if b >= 1e6 {
+        format!("{:.1} MB", b / 1e6)
+    } else {
+        format!("{:.0} kB", (b / 1e3).max(1.0))
+    }
+}
+
+/// Check that working on `info`'s image with `bytes_per_pixel` bytes of
+/// memory per pixel (every band, copy and output the caller will hold, e.g.
+/// 8 for one `f64` band) stays under [`memory_limit`]; else
+/// [`SarError::UnsupportedTiff`] saying how much the file would need.
+pub fn check_memory(
+    path: impl AsRef<Path>,
+    info: &GeoTiffInfo,
+    bytes_per_pixel: u64,
+) -> Result<()> {
+    let need = (info.width as u64)
+        .checked_mul(info.height as u64)
+        .and_then(|n| n.checked_mul(bytes_per_pixel))
+        .unwrap_or(u64::MAX);
+    let limit = memory_limit();
+    if need > limit {
+        return Err(SarError::UnsupportedTiff {
+            path: path.as_ref().display().to_string(),
+            what: format!(
+                "this file ({}×{} px) would need {} of memory; the ceiling is {} (raise it with {MEMORY_LIMIT_ENV}=16G or --max-memory, or crop the file)",
+                info.width,
+                info.height,
+                human_bytes(need),
+                human_bytes(limit)
+            ),
+        });
+    }
+    Ok(())
+}
+
 /// An open file with its layout and metadata.
 struct Opened {
     file: TiffFile,
@@ -538,6 +652,11 @@ fn open(path: &Path) -> Result<Opened> {
         gcp_count: georef.gcp_count,
         bigtiff: file.bigtiff,
         big_endian: file.big_endian,
+        geokeys: georef
+            .keys
+            .iter()
+            .map(|(k, v)| (*k, v.to_string()))
+            .collect(),
     };
     Ok(Opened { file, layout, info })
 }
@@ -554,6 +673,9 @@ where
     O: Copy + Default + Send,
     C: Fn(&[u8]) -> O + Sync,
 {
+    // Memory of the decoded bands plus one batch of decoded chunks.
+    let per_pixel = (std::mem::size_of::<O>() * bands.len().max(1)) as u64;
+    check_memory(&o.file.path, &o.info, per_pixel)?;
     for &b in bands {
         if b >= o.info.bands {
             return Err(SarError::InvalidParameter {

@@ -313,6 +313,9 @@ pub(crate) fn write_image<T: Sample>(
         if !geo.key_directory.is_empty() {
             t.push(shorts(tag::GEO_KEY_DIRECTORY, &geo.key_directory));
         }
+        if !geo.double_params.is_empty() {
+            t.push(doubles(tag::GEO_DOUBLE_PARAMS, &geo.double_params));
+        }
         if let Some(a) = &geo.ascii_params {
             t.push(ascii(tag::GEO_ASCII_PARAMS, a));
         }
