@@ -5,7 +5,7 @@
 //!
 //! * `.shp` — ESRI Shapefile with its `.dbf` attributes and `.prj` CRS
 //!   (`shapefile` crate; the `.prj` WKT goes through
-//!   [`crs_from_wkt`](crate::proj::crs_from_wkt));
+//!   [`crate::proj::crs_from_wkt`]);
 //! * `.gpkg` — GeoPackage (feature `gpkg`, on by default; SQLite bundled):
 //!   the first feature table (or the one named with [`read_outlines_layer`]),
 //!   geometry blobs = GeoPackage header + WKB (parsed by [`wkb`](crate::wkb)),
