@@ -217,41 +217,8 @@ impl<F: Float + Send + Sync> Raster<F> {
                 return F::nan();
             }
             match method {
-                Resampling::Nearest => {
-                    let ci = (c.floor() as usize).min(cols - 1);
-                    let ri = (r.floor() as usize).min(rows - 1);
-                    data[[ri, ci]]
-                }
-                Resampling::Bilinear => {
-                    // Pixel-centre index space.
-                    let fc = (c - 0.5).clamp(0.0, (cols - 1) as f64);
-                    let fr = (r - 0.5).clamp(0.0, (rows - 1) as f64);
-                    let c0 = fc.floor() as usize;
-                    let r0 = fr.floor() as usize;
-                    let c1 = (c0 + 1).min(cols - 1);
-                    let r1 = (r0 + 1).min(rows - 1);
-                    let tc = fc - c0 as f64;
-                    let tr = fr - r0 as f64;
-                    let mut acc = 0.0;
-                    let mut wsum = 0.0;
-                    for (ri, ci, w) in [
-                        (r0, c0, (1.0 - tr) * (1.0 - tc)),
-                        (r0, c1, (1.0 - tr) * tc),
-                        (r1, c0, tr * (1.0 - tc)),
-                        (r1, c1, tr * tc),
-                    ] {
-                        let v = data[[ri, ci]];
-                        if w > 0.0 && v.is_finite() {
-                            acc += w * v.to_f64().unwrap_or(0.0);
-                            wsum += w;
-                        }
-                    }
-                    if wsum > 0.0 {
-                        F::from(acc / wsum).unwrap_or_else(F::nan)
-                    } else {
-                        F::nan()
-                    }
-                }
+                Resampling::Nearest => crate::reproject::sample_nearest(&data.view(), c, r),
+                Resampling::Bilinear => crate::reproject::sample_bilinear(&data.view(), c, r),
                 Resampling::Cubic => crate::reproject::sample_cubic(&data.view(), c, r),
             }
         };
