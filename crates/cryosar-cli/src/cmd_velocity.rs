@@ -79,6 +79,15 @@ pub struct Args {
     /// Sub-pixel estimator: gauss (eq. 2.5 fit on the main lobe, default), parabolic, gauss3 or integer.
     #[arg(long, default_value = "gauss", value_parser = ["gauss", "parabolic", "gauss3", "integer"])]
     pub subpixel: String,
+    /// Side Ω of the window of correlation lags the eq. 2.5 Gaussian is fitted
+    /// on (odd, ≥ 3). The default 3 suits images sampled at their resolution;
+    /// images sampled at twice their resolution (as in sect. 2.3.2) have a
+    /// correlation peak several lags wide and want 7–11.
+    #[arg(long, default_value_t = 3)]
+    pub fit_window: usize,
+    /// Choose Ω per template from the width of its correlation peak (at least --fit-window).
+    #[arg(long)]
+    pub adaptive_window: bool,
     /// Oversample the pre-processed images ×2 (FFT) before correlating.
     #[arg(long)]
     pub oversample: bool,
@@ -375,6 +384,11 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         "--step must be in 1..=4096 px, got {}",
         args.step
     );
+    anyhow::ensure!(
+        args.fit_window >= 3 && args.fit_window % 2 == 1 && args.fit_window <= args.template,
+        "--fit-window must be odd, at least 3 and at most --template, got {}",
+        args.fit_window
+    );
     if let Some(r) = args.search {
         anyhow::ensure!(r <= 4096, "--search must be at most 4096 px, got {r}");
     }
@@ -448,7 +462,12 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         } else {
             PairRoles::Shared
         })
-        .peak(PeakParams::new().method(subpixel(&args.subpixel)));
+        .peak(
+            PeakParams::new()
+                .method(subpixel(&args.subpixel))
+                .fit_window(args.fit_window)
+                .adaptive_window(args.adaptive_window),
+        );
     let out_grid = grid.coarsen(args.step, args.step)?;
     let prior = match (&args.prior_vx, &args.prior_vy) {
         (Some(px), Some(py)) => {
@@ -515,6 +534,8 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         .add("SEARCH_RADIUS_PX", field.search_radius_px)
         .add("PRIOR", prior.is_some())
         .add("SUBPIXEL_ESTIMATOR", &args.subpixel)
+        .add("SUBPIXEL_FIT_WINDOW", args.fit_window)
+        .add("SUBPIXEL_ADAPTIVE_WINDOW", args.adaptive_window)
         .add("OVERSAMPLE", args.oversample)
         .add("DB", !args.no_db)
         .add(

@@ -46,6 +46,9 @@ fn velocity_recovers_a_uniform_displacement() {
             "8",
             "--vmax",
             "2",
+            // oversampled data: fit eq. 2.5 on the 11×11 lags of sect. 2.3.2
+            "--fit-window",
+            "11",
         ])
         .args(["--out", out.to_str().unwrap()])
         .output()
@@ -88,6 +91,7 @@ fn velocity_recovers_a_uniform_displacement() {
         "<MDI key=\"TEMPLATE_PX\">64</MDI>",
         "<MDI key=\"SEARCH_RADIUS_PX\">8</MDI>",
         "<MDI key=\"SUBPIXEL_ESTIMATOR\">gauss</MDI>",
+        "<MDI key=\"SUBPIXEL_FIT_WINDOW\">11</MDI>",
         "<UnitType>m/d</UnitType>",
     ] {
         assert!(aux.contains(key), "{key} missing in {aux}");
@@ -101,6 +105,7 @@ fn velocity_recovers_a_uniform_displacement() {
         .args(["--dates", "2020-01-01,2020-01-13,2020-01-25"])
         .args(["--template", "64", "--step", "32", "--search", "8"])
         .args(["--units", "m/yr", "--vmax", "800", "--snr-min", "-5"])
+        .args(["--fit-window", "11"])
         .args(["--out", out_y.to_str().unwrap()])
         .output()
         .unwrap();
@@ -118,6 +123,7 @@ fn velocity_recovers_a_uniform_displacement() {
         ("--vmax", "1e300"),
         ("--snr-min", "inf"),
         ("--search-speed", "-1"),
+        ("--fit-window", "4"),
     ] {
         let o = Command::new(env!("CARGO_BIN_EXE_cryosar"))
             .arg("velocity")
