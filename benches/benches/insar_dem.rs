@@ -1,6 +1,7 @@
 //! insar-dem stages on a synthetic bistatic pair: look-up table (geo2rdr +
 //! ∂φ/∂h + layover/shadow per DEM pixel), simulation (rdr2geo on the DEM per
-//! radar pixel), residual interferogram, and one full iteration (with MCF
+//! radar pixel), residual interferogram, inverse geocoding of the multilooked
+//! residual to the DEM grid, and one full iteration (with MCF
 //! unwrapping and the trend fits).
 //!
 //! Run: `cargo bench -p cryosar-benches --bench insar_dem`. The 5 000 × 5 000
@@ -12,7 +13,9 @@
 #![allow(missing_docs)]
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use insar_dem::processing::{build_lut, generate_dem, residual_interferogram, simulate, DemParams};
+use insar_dem::processing::{
+    build_lut, generate_dem, node_residual, residual_products, simulate, DemParams,
+};
 use insar_dem::synthetic::{bistatic_pair, SceneParams};
 
 fn bench_insar_dem(c: &mut Criterion) {
@@ -38,13 +41,20 @@ fn bench_insar_dem(c: &mut Criterion) {
     let sim = simulate(&pair.geometry, &pair.reference, true).expect("simulation");
     group.bench_with_input(BenchmarkId::new("interferogram", &id), &pair, |b, p| {
         b.iter(|| {
-            residual_interferogram(
-                p.active_slc.view(),
-                p.passive_slc.view(),
-                sim.phase.view(),
-                (3, 3),
-            )
-            .expect("interferogram")
+            residual_products(p.active_slc.view(), p.passive_slc.view(), sim.phase.view())
+                .expect("interferogram")
+        })
+    });
+    let lut = build_lut(&pair.geometry, &pair.reference, true).expect("lut");
+    let raw = residual_products(
+        pair.active_slc.view(),
+        pair.passive_slc.view(),
+        sim.phase.view(),
+    )
+    .expect("interferogram");
+    group.bench_with_input(BenchmarkId::new("geocoding", &id), &pair, |b, p| {
+        b.iter(|| {
+            node_residual(&raw, &sim, &lut, &p.reference, (3, 3), 1.0, true).expect("geocoding")
         })
     });
     group.bench_with_input(BenchmarkId::new("one_iteration", &id), &pair, |b, p| {

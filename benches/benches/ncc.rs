@@ -93,9 +93,10 @@ fn full_stack(c: &mut Criterion) {
     g.finish();
 }
 
-/// The eq. 2.5 Gaussian fit (the default 3×3 window up-sampled ×10, and the
+/// The eq. 2.5 Gaussian fit (the 3×3 window up-sampled ×10, and the
 /// 11×11 window printed in sect. 2.2.2; Levenberg–Marquardt through argmin)
-/// on a noisy correlation surface of 33×33 lags.
+/// and the default 3-point parabola on a noisy correlation surface of 33×33
+/// lags.
 fn gaussian_peak_fit(c: &mut Criterion) {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
     let surface = Array2::from_shape_fn((33, 33), |(r, cc)| {
@@ -103,11 +104,16 @@ fn gaussian_peak_fit(c: &mut Criterion) {
         0.6 * (-(dx * dx + 0.6 * dx * dy + 1.4 * dy * dy) / 4.0).exp()
             + 0.05 * rand::Rng::gen_range(&mut rng, -1.0..1.0)
     });
-    let params = PeakParams::new();
+    let fit = PeakParams::new().method(ncc_stack::SubpixelMethod::GaussianFit);
     c.bench_function("peak/gaussian_fit_3x3_up10", |b| {
+        b.iter(|| estimate_peak(surface.view(), &fit).expect("peak"))
+    });
+    // the default estimator (3-point parabola)
+    let params = PeakParams::new();
+    c.bench_function("peak/parabolic_default", |b| {
         b.iter(|| estimate_peak(surface.view(), &params).expect("peak"))
     });
-    let printed = PeakParams::new().fit_window(11);
+    let printed = fit.clone().fit_window(11);
     c.bench_function("peak/gaussian_fit_11x11_up10", |b| {
         b.iter(|| estimate_peak(surface.view(), &printed).expect("peak"))
     });
@@ -127,6 +133,19 @@ fn highpass(c: &mut Criterion) {
         g.bench_with_input(BenchmarkId::new("51x51_sigma17", label), &n, |b, _| {
             b.iter(|| ncc_stack::preprocess::gaussian_highpass(im.view(), 51, 17.0).expect("hp"))
         });
+    }
+    // longer kernels take the cosine-series running sum: the time does not
+    // grow with the kernel (O(1) per pixel in the kernel size)
+    for (k, sigma) in [(101usize, 34.0), (201, 67.0)] {
+        g.bench_with_input(
+            BenchmarkId::new(format!("{k}x{k}_sigma{sigma}"), "768px"),
+            &n,
+            |b, _| {
+                b.iter(|| {
+                    ncc_stack::preprocess::gaussian_highpass(img.view(), k, sigma).expect("hp")
+                })
+            },
+        );
     }
     g.finish();
 }

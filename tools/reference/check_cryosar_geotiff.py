@@ -9,7 +9,10 @@ DIR/manifest.json (written by the Rust example) lists each file with its
 expected shape, dtype, geotransform (GDAL order), EPSG, geographic flag,
 no-data and the exact stored bytes of every band. For each file this script
 compares rasterio's view: transform (to 1e-9), CRS EPSG, geographic flag,
-no-data, dtype, shape, and pixel values bit for bit (NaN equal to NaN).
+no-data, dtype, shape, pixel values bit for bit (NaN equal to NaN), and,
+for files written with GDAL metadata (TIFF tag 42112), the dataset tags
+(ds.tags()), band descriptions (ds.descriptions), units (ds.units) and
+band tags (ds.tags(band)).
 It prints a table and exits with status 1 on any mismatch (2 if rasterio
 is missing).
 """
@@ -73,6 +76,17 @@ def check(dirname, entry):
             res["nodata"] = nd is not None and math.isnan(nd)
         else:
             res["nodata"] = nd is not None and nd == exp_nd
+        md = entry.get("metadata")
+        if md is not None:
+            tags = ds.tags()
+            res["metadata"] = (
+                all(tags.get(k) == v for k, v in md["tags"].items())
+                and list(ds.descriptions) == md["descriptions"]
+                and list(ds.units) == md["units"]
+                and all(ds.tags(int(b)).get(k) == v
+                        for b, kv in md["band_tags"].items() for k, v in kv.items()))
+        else:
+            res["metadata"] = True
         data = ds.read()
         res["values"] = all(same_values(data[b], expected_band(entry, b))
                             for b in range(entry["count"]))
@@ -87,7 +101,7 @@ def main():
     dirname = sys.argv[1]
     with open(os.path.join(dirname, "manifest.json")) as f:
         manifest = json.load(f)
-    cols = ["shape", "dtype", "transform", "crs", "nodata", "values"]
+    cols = ["shape", "dtype", "transform", "crs", "nodata", "metadata", "values"]
     print(f"rasterio {rasterio.__version__}, GDAL {rasterio.__gdal_version__}")
     print(f"{'file':34s} " + " ".join(f"{c:9s}" for c in cols) + " detail")
     bad = 0

@@ -3,6 +3,12 @@
 strips (16 rows each) all point to one Deflate chunk of zeros - about 69 KB
 on disk, 268 MB as u8 and 2.1 GB as f64 once decoded.
 
+    crafted_shared_strips.py OUT.tif [SIDE [FILE_BYTES]]
+
+SIDE (default 16384) and FILE_BYTES (padding, default 69000) give the
+variants: 40000 400000 is the 400 KB file that declares 1.6 GB of u8
+(12.8 GB as f64).
+
 Peak memory of cryosar on it (must fail fast, < 100 MB):
     python3 tools/reference/crafted_shared_strips.py /tmp/bomb.tif
     /usr/bin/time -v target/debug/cryosar info /tmp/bomb.tif
@@ -13,7 +19,9 @@ import struct
 import sys
 import zlib
 
-side, rps = 16384, 16
+side = int(sys.argv[2]) if len(sys.argv) > 2 else 16384
+pad = int(sys.argv[3]) if len(sys.argv) > 3 else 69000
+rps = 16
 n = (side + rps - 1) // rps
 chunk = zlib.compress(bytes(side * rps), 9)
 ntags = 10
@@ -34,6 +42,6 @@ b += struct.pack("<%dI" % n, *([len(chunk)] * n))
 b += chunk
 # Pad to 69 000 bytes: 4096 x the file size then exceeds the 268 MB image,
 # so a plausibility check on the file size alone lets it through.
-b += bytes(max(0, 69000 - len(b)))
+b += bytes(max(0, pad - len(b)))
 open(sys.argv[1] if len(sys.argv) > 1 else "bomb.tif", "wb").write(b)
 print(len(b), "bytes")

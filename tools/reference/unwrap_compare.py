@@ -53,8 +53,11 @@ def worker(tool, d, out):
         import whirlwind
         unw, cc = whirlwind.unwrap(igram, corr, looks, mask=valid)
     secs = time.perf_counter() - t0
+    unw = np.asarray(unw, dtype=np.float64)
+    if os.environ.get("UNWRAP_COMPARE_KEEP"):
+        unw.astype("<f8").tofile(os.path.join(d, f"{tool}.f64"))
     with open(out, "wb") as f:
-        pickle.dump((np.asarray(unw, dtype=np.float64), secs), f)
+        pickle.dump((unw, secs), f)
 
 
 def run_child(tool, d):
@@ -73,7 +76,7 @@ def run_child(tool, d):
 
 def score(unw, truth, labels, valid):
     ok = valid & np.isfinite(unw)
-    n = np.round((unw - truth) / (2 * np.pi)).astype(np.int64)
+    n = np.where(ok, np.round((np.where(ok, unw, 0) - truth) / (2 * np.pi)), 0).astype(np.int64)
     good = 0
     for lab in np.unique(labels[valid]):
         sel = ok & (labels == lab)
@@ -100,9 +103,12 @@ def main():
     exe = os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "release", "examples",
                        "unwrap_compare")
     work = a.keep or tempfile.mkdtemp(prefix="unwrap_compare_")
+    if a.keep:
+        os.environ["UNWRAP_COMPARE_KEEP"] = "1"
     rows = []
-    print(f"{'case':9s} {'size':>5s} {'seed':>4s} {'resid':>7s} | {'ours':>7s} {'snaphu':>7s} {'whirlw':>7s} | "
-          f"{'ours s':>7s} {'snaphu s':>8s} {'whirl s':>7s} | {'ours MiB':>8s} {'snaphu MiB':>10s} {'whirl MiB':>9s}")
+    print(f"{'case':9s} {'size':>5s} {'seed':>4s} {'resid':>7s} | {'ours':>9s} {'snaphu':>9s} {'whirlw':>9s} | "
+          f"{'ours s':>7s} {'snaphu s':>8s} {'whirl s':>7s} | {'snaphu/ours':>11s} {'whirl/ours':>10s} | "
+          f"{'ours MiB':>8s} {'snaphu MiB':>10s} {'whirl MiB':>9s}")
     for n in a.sizes:
         for seed in a.seeds:
             for case in a.cases or ["all"]:
@@ -125,9 +131,10 @@ def main():
                         unw, secs, mib = run_child(tool, d)
                         res[tool] = (score(unw, truth, labels, valid), secs, mib)
                     g = lambda t, k: res[t][k] if t in res else float("nan")
-                    print(f"{name:9s} {n:5d} {seed:4d} {int(meta['residues']):7d} | {g('ours',0):7.4f} "
-                          f"{g('snaphu',0):7.4f} {g('whirlwind',0):7.4f} | {g('ours',1):7.3f} {g('snaphu',1):8.3f} "
-                          f"{g('whirlwind',1):7.3f} | {g('ours',2):8.0f} {g('snaphu',2):10.0f} {g('whirlwind',2):9.0f}",
+                    print(f"{name:9s} {n:5d} {seed:4d} {int(meta['residues']):7d} | {g('ours',0):9.6f} "
+                          f"{g('snaphu',0):9.6f} {g('whirlwind',0):9.6f} | {g('ours',1):7.3f} {g('snaphu',1):8.3f} "
+                          f"{g('whirlwind',1):7.3f} | {g('snaphu',1) / g('ours',1):11.1f} {g('whirlwind',1) / g('ours',1):10.1f} | "
+                          f"{g('ours',2):8.0f} {g('snaphu',2):10.0f} {g('whirlwind',2):9.0f}",
                           flush=True)
                     rows.append((name, n, seed, res))
     if a.fixture:
@@ -135,9 +142,10 @@ def main():
             f.write("# Fraction of valid pixels with the correct integer cycle (up to one offset per connected\n"
                     "# component) of SNAPHU (snaphu-py 0.4.1, cost=smooth, init=mcf) and whirlwind-insar 0.10.0\n"
                     "# (defaults) on phase_unwrap::synthetic::scene(case, size, size, seed), written by\n"
-                    "# tools/reference/unwrap_compare.py --fixture; columns: case size seed snaphu whirlwind\n")
+                    "# tools/reference/unwrap_compare.py --fixture; columns: case size seed snaphu whirlwind\n"
+                    "# ours (phase-unwrap at the time of the run; the tests recompute it)\n")
             for name, n, seed, res in rows:
-                f.write(f"{name} {n} {seed} {res['snaphu'][0]:.6f} {res['whirlwind'][0]:.6f}\n")
+                f.write(f"{name} {n} {seed} {res['snaphu'][0]:.6f} {res['whirlwind'][0]:.6f} {res['ours'][0]:.6f}\n")
 
 
 if __name__ == "__main__":

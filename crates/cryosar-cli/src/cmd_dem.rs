@@ -9,12 +9,25 @@ use insar_dem::annotation::Cossc;
 use insar_dem::processing::{self, DemParams};
 use sar_core::{geotiff, Raster};
 
+use crate::util::{write_f32_with_metadata, OutputSet};
+
 /// Arguments of `cryosar dem`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// CoSSC product directory (the one holding the TDM*.xml main annotation).
-    #[arg(long)]
-    pub cossc: PathBuf,
+    #[arg(long, required_unless_present = "slc1", conflicts_with_all = ["slc1", "slc2", "geometry"])]
+    pub cossc: Option<PathBuf>,
+    /// Generic input instead of --cossc: the first (active) co-registered SLC, a complex
+    /// GeoTIFF (.tif) or a raw binary of float32 I/Q pairs (byte order in --geometry).
+    #[arg(long, requires_all = ["slc2", "geometry"])]
+    pub slc1: Option<PathBuf>,
+    /// Generic input: the second (passive) SLC, resampled onto the first one's grid.
+    #[arg(long, requires_all = ["slc1", "geometry"])]
+    pub slc2: Option<PathBuf>,
+    /// Generic input: JSON geometry description (mode, radar grid, both orbits; see
+    /// the insar_dem::generic docs).
+    #[arg(long, requires_all = ["slc1", "slc2"])]
+    pub geometry: Option<PathBuf>,
     /// Reference DEM GeoTIFF on a geographic (EPSG:4326) grid, e.g. Copernicus GLO-30.
     /// Geoid (EGM2008) heights when --geoid is given, else WGS84 ellipsoid heights.
     #[arg(long = "ref")]
@@ -61,21 +74,33 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             args.out.display()
         );
     }
-    eprintln!("[1/4] reading the CoSSC {}", args.cossc.display());
-    let cossc =
-        Cossc::read(&args.cossc).with_context(|| format!("--cossc {}", args.cossc.display()))?;
-    let pair = cossc
-        .geometry()
-        .with_context(|| format!("--cossc {}: geometry", args.cossc.display()))?;
-    eprintln!(
-        "      active satellite {} ({}), passive {}, {:?}, {} × {} samples",
-        cossc.designation.active,
-        cossc.designation.master_id,
-        cossc.designation.passive,
-        cossc.mode,
-        pair.grid.lines,
-        pair.grid.samples
-    );
+    // All or nothing: every output registered (and checked against the
+    // inputs and each other) before anything is read, written to
+    // temporaries and renamed together at the end.
+    let mut outs = OutputSet::new();
+    let input = Input::of(args)?;
+    for (flag, p) in input.files() {
+        outs.input(flag, p);
+    }
+    outs.input("--ref", &args.reference);
+    if let Some(g) = &args.geoid {
+        outs.input("--geoid", g);
+    }
+    let mut o = |name: &str| outs.output_in("--out", &args.out, name);
+    let paths = OutPaths {
+        dem: o("dem.tif")?,
+        dh: (1..=params.iterations)
+            .map(|k| o(&format!("dh_{k}.tif")))
+            .collect::<anyhow::Result<_>>()?,
+        coherence: o("coherence.tif")?,
+        unwrapped_phase: o("unwrapped_phase.tif")?,
+        mask: o("mask.tif")?,
+        report: o("report.json")?,
+        hillshade_png: o("dem_hillshade.png")?,
+        dh_png: o("dh_total.png")?,
+    };
+    let (slcs, source) = input.read()?;
+    let pair = &slcs.geometry;
     eprintln!(
         "[2/4] reading the reference DEM {}",
         args.reference.display()
@@ -88,22 +113,28 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         }
         None => None,
     };
-    let reference_ell = match &geoid {
-        Some(n) => processing::geoid_to_ellipsoid(&reference, n).with_context(|| {
-            format!(
-                "--geoid {} with --ref {}",
-                args.geoid.as_ref().unwrap().display(),
-                args.reference.display()
-            )
-        })?,
-        None => reference.clone(),
+    let reference_ell = match (&geoid, &args.geoid) {
+        (Some(n), Some(gp)) => {
+            processing::geoid_to_ellipsoid(&reference, n).with_context(|| {
+                format!(
+                    "--geoid {} with --ref {}",
+                    gp.display(),
+                    args.reference.display()
+                )
+            })?
+        }
+        _ => reference.clone(),
     };
     eprintln!("[3/4] InSAR processing, {} iterations", params.iterations);
-    let progress = |stage: &str, k: usize| eprintln!("      iteration {k}: {stage}");
+    let bar = stage_bar(params.iterations);
+    let progress = |stage: &str, k: usize| {
+        bar.set_message(format!("iteration {k}/{}: {stage}", params.iterations));
+        bar.inc(1);
+    };
     let products = processing::generate_dem(
-        &pair,
-        cossc.active_slc.view(),
-        cossc.passive_slc.view(),
+        pair,
+        slcs.active_slc.view(),
+        slcs.passive_slc.view(),
         &reference_ell,
         &params,
         &progress,
@@ -111,10 +142,17 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     .with_context(|| {
         format!(
             "DEM generation from {} with {}",
-            args.cossc.display(),
+            input.describe(),
             args.reference.display()
         )
     })?;
+    bar.finish_and_clear();
+    anyhow::ensure!(
+        products.dh.len() == paths.dh.len(),
+        "internal error: {} height updates for {} iterations",
+        products.dh.len(),
+        paths.dh.len()
+    );
     let (final_dem, datum) = match &geoid {
         Some(n) => (
             processing::ellipsoid_to_geoid(&products.dem, n)?,
@@ -123,40 +161,18 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         None => (products.dem.clone(), "WGS84 ellipsoid heights"),
     };
     eprintln!("[4/4] writing {}", args.out.display());
-    // All or nothing: write into a sibling temporary directory, then rename.
-    let parent = args
-        .out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent)
-        .with_context(|| format!("cannot create {}", parent.display()))?;
-    let tmp = parent.join(format!(".cryosar-dem-partial-{}", std::process::id()));
-    std::fs::create_dir_all(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
-    let written = write_outputs(
+    write_outputs(
         args,
-        &tmp,
-        &pair,
-        &cossc,
+        &paths,
+        pair,
+        &source,
         &reference_ell,
         &products,
         &final_dem,
         datum,
         &params,
-    );
-    if let Err(e) = written {
-        let _ = std::fs::remove_dir_all(&tmp);
-        return Err(e);
-    }
-    if args.out.exists() {
-        std::fs::remove_dir(&args.out)
-            .with_context(|| format!("cannot replace the empty {}", args.out.display()))?;
-    }
-    if let Err(e) = std::fs::rename(&tmp, &args.out) {
-        let _ = std::fs::remove_dir_all(&tmp);
-        return Err(e)
-            .with_context(|| format!("cannot move the outputs to {}", args.out.display()));
-    }
+    )?;
+    outs.commit()?;
     for s in &products.stats {
         eprintln!(
             "      Δh_{}: median {:.3} m, NMAD {:.3} m, {:.1} % unwrapped",
@@ -169,32 +185,71 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Temporary paths of every output of one run (see [`OutputSet`]).
+struct OutPaths {
+    dem: PathBuf,
+    dh: Vec<PathBuf>,
+    coherence: PathBuf,
+    unwrapped_phase: PathBuf,
+    mask: PathBuf,
+    report: PathBuf,
+    hillshade_png: PathBuf,
+    dh_png: PathBuf,
+}
+
 #[allow(clippy::too_many_arguments)]
 fn write_outputs(
     args: &Args,
-    tmp: &Path,
+    paths: &OutPaths,
     pair: &insar_dem::geometry::PairGeometry,
-    cossc: &Cossc,
+    source: &serde_json::Value,
     reference_ell: &Raster<f64>,
     products: &processing::DemProducts,
     final_dem: &Raster<f64>,
     datum: &str,
     params: &DemParams,
 ) -> anyhow::Result<()> {
-    let w = |name: &str, r: &Raster<f64>| -> anyhow::Result<()> {
-        let p = tmp.join(name);
-        geotiff::write_f32(&p, &f64_to_f32(r))
-            .with_context(|| format!("cannot write {}", p.display()))
+    // Each GeoTIFF explains itself in GDAL's metadata tag: what it is, its
+    // unit, the inputs and settings.
+    let items = vec![
+        ("INPUT".to_string(), source.to_string()),
+        (
+            "REFERENCE_DEM".to_string(),
+            args.reference.display().to_string(),
+        ),
+        ("VERTICAL_DATUM".to_string(), datum.to_string()),
+        ("ITERATIONS".to_string(), params.iterations.to_string()),
+        (
+            "COHERENCE_MIN".to_string(),
+            params.coherence_min.to_string(),
+        ),
+    ];
+    let w = |p: &Path, r: &Raster<f64>, description: &str, unit: &str| {
+        write_f32_with_metadata(p, &f64_to_f32(r), &items, description, unit)
     };
-    w("dem.tif", final_dem)?;
-    for (k, dh) in products.dh.iter().enumerate() {
-        w(&format!("dh_{}.tif", k + 1), dh)?;
+    w(
+        &paths.dem,
+        final_dem,
+        &format!("DEM H_{} ({datum})", params.iterations),
+        "m",
+    )?;
+    for (k, (p, dh)) in paths.dh.iter().zip(&products.dh).enumerate() {
+        w(p, dh, &format!("height update of iteration {}", k + 1), "m")?;
     }
-    w("coherence.tif", &products.coherence)?;
-    w("unwrapped_phase.tif", &products.unwrapped_phase)?;
-    let mp = tmp.join("mask.tif");
-    geotiff::write_u8(&mp, &products.mask)
-        .with_context(|| format!("cannot write {}", mp.display()))?;
+    w(
+        &paths.coherence,
+        &products.coherence,
+        "coherence of the last iteration",
+        "",
+    )?;
+    w(
+        &paths.unwrapped_phase,
+        &products.unwrapped_phase,
+        "corrected residual phase of the last iteration",
+        "rad",
+    )?;
+    geotiff::write_u8(&paths.mask, &products.mask)
+        .with_context(|| format!("cannot write {}", paths.mask.display()))?;
     let (rm, cm) = (
         0.5 * (pair.grid.lines - 1) as f64,
         0.5 * (pair.grid.samples - 1) as f64,
@@ -202,15 +257,12 @@ fn write_outputs(
     let h_mid = reference_ell.summary().map(|s| s.median).unwrap_or(0.0);
     let ha = pair.height_of_ambiguity(rm, cm, h_mid).ok();
     let report = serde_json::json!({
-        "cossc": args.cossc.display().to_string(),
+        "input": source,
         "reference": args.reference.display().to_string(),
         "geoid": args.geoid.as_ref().map(|p| p.display().to_string()),
         "datum": datum,
-        "active_satellite": cossc.designation.active,
-        "passive_satellite": cossc.designation.passive,
-        "insar_master_id": cossc.designation.master_id,
-        "acquisition_mode": format!("{:?}", cossc.mode),
-        "p": cossc.mode.p(),
+        "acquisition_mode": format!("{:?}", pair.mode),
+        "p": pair.mode.p(),
         "height_of_ambiguity_scene_centre_m": ha,
         "iterations": products.stats,
         "coherence_min": params.coherence_min,
@@ -221,12 +273,185 @@ fn write_outputs(
             "dh_k.tif": "height update of iteration k, metres",
             "coherence.tif": "coherence of the last iteration on the DEM grid",
             "unwrapped_phase.tif": "corrected residual phase of the last iteration, radians",
-            "mask.tif": "mask of the last iteration (codes above)"
+            "mask.tif": "mask of the last iteration (codes above)",
+            "dem_hillshade.png": "hillshade of the final DEM",
+            "dh_total.png": "H_n − H_0 with a colour bar"
         }
     });
-    let rp = tmp.join("report.json");
-    std::fs::write(&rp, serde_json::to_string_pretty(&report)?)
-        .with_context(|| format!("cannot write {}", rp.display()))?;
+    quicklooks(paths, reference_ell, products, final_dem, datum)?;
+    std::fs::write(&paths.report, serde_json::to_string_pretty(&report)?)
+        .with_context(|| format!("cannot write {}", paths.report.display()))?;
+    Ok(())
+}
+
+/// Where the pair comes from: a CoSSC product or the generic input.
+enum Input<'a> {
+    Cossc(&'a Path),
+    Generic {
+        slc1: &'a Path,
+        slc2: &'a Path,
+        geometry: &'a Path,
+    },
+}
+
+/// The pair geometry and both SLCs, and a JSON description of the source.
+type Pair = (insar_dem::generic::GenericPair, serde_json::Value);
+
+impl<'a> Input<'a> {
+    fn of(args: &'a Args) -> anyhow::Result<Self> {
+        match (&args.cossc, &args.slc1, &args.slc2, &args.geometry) {
+            (Some(c), None, None, None) => Ok(Input::Cossc(c)),
+            (None, Some(a), Some(b), Some(g)) => Ok(Input::Generic {
+                slc1: a,
+                slc2: b,
+                geometry: g,
+            }),
+            _ => anyhow::bail!("give either --cossc DIR or all of --slc1, --slc2 and --geometry"),
+        }
+    }
+
+    fn files(&self) -> Vec<(&'static str, &'a Path)> {
+        match self {
+            Input::Cossc(c) => vec![("--cossc", c)],
+            Input::Generic {
+                slc1,
+                slc2,
+                geometry,
+            } => vec![("--slc1", slc1), ("--slc2", slc2), ("--geometry", geometry)],
+        }
+    }
+
+    fn describe(&self) -> String {
+        self.files()
+            .iter()
+            .map(|(f, p)| format!("{f} {}", p.display()))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    fn read(&self) -> anyhow::Result<Pair> {
+        match self {
+            Input::Cossc(dir) => {
+                eprintln!("[1/4] reading the CoSSC {}", dir.display());
+                let cossc =
+                    Cossc::read(dir).with_context(|| format!("--cossc {}", dir.display()))?;
+                let pair = cossc
+                    .geometry()
+                    .with_context(|| format!("--cossc {}: geometry", dir.display()))?;
+                eprintln!(
+                    "      active satellite {} ({}), passive {}, {:?}, {} × {} samples",
+                    cossc.designation.active,
+                    cossc.designation.master_id,
+                    cossc.designation.passive,
+                    cossc.mode,
+                    pair.grid.lines,
+                    pair.grid.samples
+                );
+                let source = serde_json::json!({
+                    "cossc": dir.display().to_string(),
+                    "active_satellite": cossc.designation.active,
+                    "passive_satellite": cossc.designation.passive,
+                    "insar_master_id": cossc.designation.master_id,
+                });
+                let g = insar_dem::generic::GenericPair {
+                    geometry: pair,
+                    active_slc: cossc.active_slc,
+                    passive_slc: cossc.passive_slc,
+                };
+                Ok((g, source))
+            }
+            Input::Generic {
+                slc1,
+                slc2,
+                geometry,
+            } => {
+                eprintln!(
+                    "[1/4] reading {} and {} with the geometry {}",
+                    slc1.display(),
+                    slc2.display(),
+                    geometry.display()
+                );
+                let g = insar_dem::generic::read_pair(slc1, slc2, geometry)
+                    .with_context(|| self.describe())?;
+                let source = serde_json::json!({
+                    "slc1": slc1.display().to_string(),
+                    "slc2": slc2.display().to_string(),
+                    "geometry": geometry.display().to_string(),
+                });
+                Ok((g, source))
+            }
+        }
+    }
+}
+
+/// The stages `generate_dem` reports per iteration.
+const STAGES_PER_ITERATION: u64 = 6;
+
+/// A progress bar over every stage of every iteration (hidden when stderr
+/// is not a terminal).
+fn stage_bar(iterations: usize) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(iterations as u64 * STAGES_PER_ITERATION);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "      {bar:30} {pos}/{len} stages, {msg} ({elapsed})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+/// Hillshade in [0, 1] (GDAL's default: sun azimuth 315°, altitude 45°)
+/// from the metric gradient of `dem`; NaN where the gradient is.
+fn hillshade(dem: &Raster<f64>) -> anyhow::Result<ndarray::Array2<f64>> {
+    let g = sar_core::terrain::gradient(dem, sar_core::terrain::GradientMethod::Horn)
+        .context("hillshade of the final DEM")?;
+    let (az, alt) = (315f64.to_radians(), 45f64.to_radians());
+    // Unit vector towards the sun (east, north, up).
+    let sun = [alt.cos() * az.sin(), alt.cos() * az.cos(), alt.sin()];
+    Ok(ndarray::Zip::from(&g.east.data)
+        .and(&g.north.data)
+        .map_collect(|&e, &n| {
+            let norm = (e * e + n * n + 1.0).sqrt();
+            ((-e * sun[0] - n * sun[1] + sun[2]) / norm).max(0.0)
+        }))
+}
+
+/// PNG quick-looks: hillshade of the final DEM and the total height change
+/// `H_n − H_0` with a colour bar.
+fn quicklooks(
+    paths: &OutPaths,
+    reference_ell: &Raster<f64>,
+    products: &processing::DemProducts,
+    final_dem: &Raster<f64>,
+    datum: &str,
+) -> anyhow::Result<()> {
+    use crate::quicklook::{write_quicklook, ColorRange, QuickLook};
+    use crate::util::Colormap;
+    let hs = hillshade(final_dem)?;
+    write_quicklook(
+        &paths.hillshade_png,
+        hs.view(),
+        &QuickLook::new("Final DEM, hillshade", "illumination", "")
+            .cmap(Colormap::Gray)
+            .range(ColorRange::Fixed(0.0, 1.0))
+            .note(format!("sun azimuth 315°, altitude 45°; {datum}")),
+    )?;
+    let total = &products.dem.data - &reference_ell.data;
+    let total = ndarray::Zip::from(&total)
+        .and(&products.mask.data)
+        .map_collect(|&d, &m| if m == 0 { d } else { f64::NAN });
+    write_quicklook(
+        &paths.dh_png,
+        total.view(),
+        &QuickLook::new(
+            format!("Height change H_{} − H_0", products.dh.len()),
+            "Δh",
+            "m",
+        )
+        .cmap(Colormap::RdBu)
+        .range(ColorRange::SymmetricPercentile(98.0))
+        .note("masked pixels (low coherence, layover, shadow) in the no-data colour"),
+    )?;
     Ok(())
 }
 
@@ -266,7 +491,10 @@ mod tests {
         geotiff::write_f64(&gp, &geoid).unwrap();
         let out = dir.path().join("out");
         let args = Args {
-            cossc: cossc.clone(),
+            cossc: Some(cossc.clone()),
+            slc1: None,
+            slc2: None,
+            geometry: None,
             reference: rp.clone(),
             geoid: Some(gp),
             out: out.clone(),
@@ -283,13 +511,20 @@ mod tests {
             "mask.tif",
             "unwrapped_phase.tif",
             "report.json",
+            "dem_hillshade.png",
+            "dh_total.png",
         ] {
             assert!(out.join(f).is_file(), "{f} missing");
         }
+        // The DEM carries its unit and datum in its GDAL metadata tag.
+        let md = geotiff::read_info(out.join("dem.tif")).unwrap().metadata;
+        assert_eq!(md.band(0).unwrap().unit.as_deref(), Some("m"));
+        assert_eq!(md.get("ITERATIONS"), Some("2"));
+        assert!(md.get("VERTICAL_DATUM").unwrap().contains("geoid"));
         let report: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap())
                 .unwrap();
-        assert_eq!(report["active_satellite"], "TDX-1");
+        assert_eq!(report["input"]["active_satellite"], "TDX-1");
         assert_eq!(report["p"], 1.0);
         assert!(report["datum"].as_str().unwrap().contains("geoid"));
         assert_eq!(report["iterations"].as_array().unwrap().len(), 2);
@@ -312,11 +547,30 @@ mod tests {
         let e = run(&args).unwrap_err();
         assert!(format!("{e:#}").contains("not empty"), "{e:#}");
         let e = run(&Args {
-            cossc: dir.path().join("nope"),
+            cossc: Some(dir.path().join("nope")),
             out: dir.path().join("o2"),
             ..args
         })
         .unwrap_err();
         assert!(format!("{e:#}").contains("--cossc"), "{e:#}");
+        // ... and a failed run leaves no output folder behind.
+        assert!(!dir.path().join("o2").exists());
+        // An output that is an input is refused before anything is read.
+        let o3 = dir.path().join("o3");
+        let e = run(&Args {
+            cossc: Some(cossc.clone()),
+            slc1: None,
+            slc2: None,
+            geometry: None,
+            reference: o3.join("report.json"),
+            geoid: None,
+            out: o3.clone(),
+            iterations: 2,
+            coherence_min: 0.3,
+            seed: 1,
+        })
+        .unwrap_err();
+        assert!(format!("{e:#}").contains("--ref"), "{e:#}");
+        assert!(!o3.exists());
     }
 }

@@ -67,6 +67,41 @@ pub struct Info {
     pub tiled: bool,
     /// Statistics per band.
     pub band_stats: Vec<BandStats>,
+    /// GDAL metadata of the file (TIFF tag 42112): dataset items, and per
+    /// band its description, unit and items. Null if the file has none.
+    pub metadata: Option<Metadata>,
+    /// Why the file's GDAL metadata could not be parsed, if it could not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata_error: Option<String>,
+}
+
+/// GDAL metadata of a file, as `cryosar info` prints it.
+#[derive(Debug, Serialize)]
+pub struct Metadata {
+    /// Dataset items `{"name": "value"}` in file order.
+    pub items: serde_json::Map<String, serde_json::Value>,
+    /// Metadata of each band that has some.
+    pub bands: Vec<BandMetadata>,
+}
+
+/// Metadata of one band, as `cryosar info` prints it.
+#[derive(Debug, Serialize)]
+pub struct BandMetadata {
+    /// 1-based band number, as GDAL counts.
+    pub band: usize,
+    /// Band description, if any.
+    pub description: Option<String>,
+    /// Unit of the values, if any.
+    pub unit: Option<String>,
+    /// Other band items `{"name": "value"}`.
+    pub items: serde_json::Map<String, serde_json::Value>,
+}
+
+fn json_items(items: &[(String, String)]) -> serde_json::Map<String, serde_json::Value> {
+    items
+        .iter()
+        .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+        .collect()
 }
 
 /// Name of a GeoKey (GeoTIFF 1.1), or "" for an unknown one.
@@ -182,6 +217,23 @@ pub fn info(path: &std::path::Path) -> anyhow::Result<Info> {
         compression: meta.compression.to_string(),
         tiled: meta.tiled,
         band_stats,
+        metadata: (!meta.metadata.is_empty()).then(|| Metadata {
+            items: json_items(&meta.metadata.items),
+            bands: meta
+                .metadata
+                .bands
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| !b.is_empty())
+                .map(|(i, b)| BandMetadata {
+                    band: i + 1,
+                    description: b.description.clone(),
+                    unit: b.unit.clone(),
+                    items: json_items(&b.items),
+                })
+                .collect(),
+        }),
+        metadata_error: meta.metadata_error.clone(),
     })
 }
 
@@ -218,6 +270,38 @@ mod tests {
         assert!((b.valid_fraction - 5.0 / 6.0).abs() < 1e-12);
         assert_eq!((b.min, b.max, b.mean), (Some(1.0), Some(6.0), Some(3.6)));
         assert_eq!(i.nodata, Some(serde_json::json!(-9999.0)));
+    }
+
+    #[test]
+    fn info_shows_the_gdal_metadata_tag() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("m.tif");
+        let g = Grid::north_up(2, 2, 0.0, 20.0, 10.0, 10.0, Crs::epsg(32632));
+        let r = Raster::new(array![[1.0f32, 2.0], [3.0, 4.0]], g).unwrap();
+        let mut md = geotiff::GdalMetadata::default();
+        md.set("DATES", "2020-01-01,2020-01-13");
+        md.band_mut(0).unit = Some("m/d".into());
+        md.band_mut(0).description = Some("east velocity".into());
+        let opts = geotiff::WriteOptions::default().metadata(md);
+        geotiff::write_bands(&p, &[r], &opts).unwrap();
+        let v = serde_json::to_value(info(&p).unwrap()).unwrap();
+        assert_eq!(v["metadata"]["items"]["DATES"], "2020-01-01,2020-01-13");
+        assert_eq!(v["metadata"]["bands"][0]["band"], 1);
+        assert_eq!(v["metadata"]["bands"][0]["unit"], "m/d");
+        assert_eq!(v["metadata"]["bands"][0]["description"], "east velocity");
+        assert!(v.get("metadata_error").is_none());
+        // No tag: null.
+        let q = dir.path().join("n.tif");
+        geotiff::write_f32(
+            &q,
+            &Raster::new(
+                array![[1.0f32]],
+                Grid::north_up(1, 1, 0.0, 1.0, 1.0, 1.0, Crs::epsg(32632)),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        assert!(info(&q).unwrap().metadata.is_none());
     }
 
     #[test]

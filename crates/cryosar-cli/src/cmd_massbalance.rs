@@ -1,14 +1,24 @@
 //! `cryosar massbalance`: per-glacier and regional geodetic mass balance
 //! with uncertainty from a dh/dt map, the reference DEM and glacier outlines
 //! (thesis sect. 4.3.2.2–4.3.3, crate `geodetic-mb`).
+//!
+//! Outputs in `--out` (all or nothing): `dhdt_filled.tif` and
+//! `dhdt_sigma.tif` (m/yr), `glaciers.csv` and `glaciers.geojson` (one row /
+//! feature per outline with its status, in WGS 84 as RFC 7946 asks, the
+//! outline geometry included), `regional.json` (eq. 4.6 and 4.14–4.16,
+//! by surge class, and per 100 m elevation band as Fig. 4.5) and
+//! `dhdt_elevation.png` (dh/dt against elevation: band median ± NMAD and one
+//! point ± σ per glacier). Glaciers run in parallel (rayon) with a progress
+//! bar on stderr.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use anyhow::Context;
 use geodetic_mb::{
-    process_glaciers, regional_report, stable_mask, BandStatistic, ErrorModel, ErrorModelParams,
-    FillMethod, GlacierInfo, GlacierInputs, GlacierParams, SurgeClass,
+    elevation_bands, process_glaciers_with_progress, regional_report, stable_mask, BandStatistic,
+    ErrorModel, ErrorModelParams, FillMethod, GlacierInfo, GlacierInputs, GlacierParams,
+    SurgeClass,
 };
 use sar_core::rasterize::{rasterize_outlines, RasterizeMode};
 use sar_core::terrain::{slope_aspect, GradientMethod};
@@ -82,11 +92,15 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     outs.input("--dhdt", &args.dhdt);
     outs.input("--ref", &args.reference);
     outs.input("--outlines", &args.outlines);
+    if let Some(p) = &args.stable {
+        outs.input("--stable", p);
+    }
     let p_filled = outs.output_in("--out", &args.out, "dhdt_filled.tif")?;
     let p_sigma = outs.output_in("--out", &args.out, "dhdt_sigma.tif")?;
     let p_csv = outs.output_in("--out", &args.out, "glaciers.csv")?;
     let p_json = outs.output_in("--out", &args.out, "glaciers.geojson")?;
     let p_reg = outs.output_in("--out", &args.out, "regional.json")?;
+    let p_png = outs.output_in("--out", &args.out, "dhdt_elevation.png")?;
     let dh = geotiff::read_f64(&args.dhdt, 0)
         .with_context(|| format!("cannot read --dhdt {}", args.dhdt.display()))?;
     let dem = geotiff::read_f64(&args.reference, 0)
@@ -174,8 +188,15 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         glaciers: &glaciers,
         error_model: &model,
     };
-    eprintln!("processing {} glaciers …", glaciers.len());
-    let res = process_glaciers(&inputs, &params)?;
+    let bar = indicatif::ProgressBar::new(glaciers.len() as u64).with_style(
+        indicatif::ProgressStyle::with_template(
+            "{msg} [{bar:40}] {pos}/{len} glaciers ({elapsed}, eta {eta})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar.set_message(format!("{:?} fill", args.fill));
+    let res = process_glaciers_with_progress(&inputs, &params, &|| bar.inc(1))?;
+    bar.finish_and_clear();
     geotiff::write_f64(&p_filled, &res.filled).context("cannot write dhdt_filled.tif")?;
     geotiff::write_f64(&p_sigma, &res.sigma).context("cannot write dhdt_sigma.tif")?;
     let mut csv = String::from(
@@ -206,8 +227,14 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         )?;
     }
     std::fs::write(&p_csv, csv).context("cannot write glaciers.csv")?;
-    // GeoJSON with the outline geometry (in the outlines' CRS) and the row
-    let feats: Vec<serde_json::Value> = outlines
+    // GeoJSON with the outline geometry (WGS 84, RFC 7946, when the outlines'
+    // CRS is known; else their own CRS, named in a `crs` member) and the row
+    let wgs84 = sar_core::Crs::epsg(4326);
+    let (geo_out, crs_member) = match outlines.to_crs(&wgs84) {
+        Ok(o) => (o, None),
+        Err(_) => (outlines.clone(), Some(outlines.crs.to_string())),
+    };
+    let feats: Vec<serde_json::Value> = geo_out
         .features
         .iter()
         .zip(&res.glaciers)
@@ -242,13 +269,29 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             })
         })
         .collect();
-    let fc = serde_json::json!({"type": "FeatureCollection", "features": feats});
+    let mut fc = serde_json::json!({"type": "FeatureCollection", "features": feats});
+    if let Some(c) = crs_member {
+        fc["crs"] = serde_json::json!({"type": "name", "properties": {"name": c}});
+    }
     std::fs::write(&p_json, serde_json::to_string(&fc)?)
         .context("cannot write glaciers.geojson")?;
     let rep = regional_report(&res.glaciers, &model.variogram, density)
         .context("no glacier passed the area/coverage criteria; nothing to aggregate")?;
+    // elevation bands (Fig. 4.5) over the processed glaciers
+    let ok_labels: std::collections::HashSet<u32> = res
+        .glaciers
+        .iter()
+        .filter(|g| g.status == geodetic_mb::GlacierStatus::Ok)
+        .map(|g| g.info.label)
+        .collect();
+    let ok_mask = labels.data.mapv(|l| l != 0 && ok_labels.contains(&l));
+    let bands = elevation_bands(&res.filled, &dem, ok_mask.view(), 100.0)
+        .context("elevation bands of the filled dh/dt")?;
+    write_dhdt_elevation(&p_png, &bands, &res.glaciers)
+        .context("cannot draw dhdt_elevation.png")?;
     let regional = serde_json::json!({
         "regional": rep,
+        "elevation_bands_100m": bands,
         "stable_terrain": {"median_m_yr": model.stable.median, "nmad_m_yr": model.stable.nmad, "count": model.stable.count},
         "variogram": model.variogram.components().iter().map(|c| serde_json::json!({
             "kind": format!("{:?}", c.kind), "range_m": c.range_m, "partial_sill": c.partial_sill})).collect::<Vec<_>>(),
@@ -257,5 +300,166 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         .context("cannot write regional.json")?;
     outs.commit()?;
     println!("{}", serde_json::to_string_pretty(&regional)?);
+    Ok(())
+}
+
+const FONT: &[u8] = include_bytes!("../assets/DejaVuSans-subset.ttf");
+
+/// Draw dh/dt against elevation (thesis Fig. 4.5): per 100 m band the
+/// median with ±NMAD whiskers over the processed glaciers' filled dh/dt,
+/// and each processed glacier as a point at its median elevation with ±σ
+/// (surge-type glaciers in red), as a PNG at `path`.
+fn write_dhdt_elevation(
+    path: &std::path::Path,
+    bands: &[geodetic_mb::ElevationBand],
+    glaciers: &[geodetic_mb::GlacierResult],
+) -> anyhow::Result<()> {
+    use plotters::prelude::*;
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // compiled-in font; a failure would show as missing text, not a crash
+        let _ =
+            plotters::style::register_font("sans-serif", plotters::style::FontStyle::Normal, FONT);
+    });
+    let ok: Vec<&geodetic_mb::GlacierResult> = glaciers
+        .iter()
+        .filter(|g| g.status == geodetic_mb::GlacierStatus::Ok && g.mean_dhdt_m_yr.is_finite())
+        .collect();
+    let band_pts: Vec<(f64, f64, f64)> = bands
+        .iter()
+        .filter(|b| b.count > 0 && b.median.is_finite())
+        .map(|b| {
+            (
+                b.lower_m + 50.0,
+                b.median,
+                if b.nmad.is_finite() { b.nmad } else { 0.0 },
+            )
+        })
+        .collect();
+    let mut xs: Vec<f64> = band_pts.iter().map(|p| p.0).collect();
+    xs.extend(
+        ok.iter()
+            .map(|g| g.median_elevation_m)
+            .filter(|v| v.is_finite()),
+    );
+    let mut ys: Vec<f64> = band_pts
+        .iter()
+        .flat_map(|p| [p.1 - p.2, p.1 + p.2])
+        .collect();
+    ys.extend(ok.iter().flat_map(|g| {
+        let s = if g.sigma_dhdt_m_yr.is_finite() {
+            g.sigma_dhdt_m_yr
+        } else {
+            0.0
+        };
+        [g.mean_dhdt_m_yr - s, g.mean_dhdt_m_yr + s]
+    }));
+    anyhow::ensure!(!xs.is_empty(), "no processed glacier to plot");
+    let lim = |v: &[f64]| {
+        let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let pad = ((hi - lo) * 0.05).max(1e-3);
+        (lo - pad, hi + pad)
+    };
+    let (x0, x1) = lim(&xs);
+    let (y0, y1) = lim(&ys);
+    let (w, h) = (900u32, 600u32);
+    let mut buf = vec![255u8; (w * h * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
+        let err = |e: DrawingAreaErrorKind<_>| anyhow::anyhow!("drawing failed: {e:?}");
+        root.fill(&WHITE).map_err(err)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(
+                "Glacier dh/dt against elevation",
+                ("sans-serif", 22).into_font(),
+            )
+            .margin(16)
+            .x_label_area_size(44)
+            .y_label_area_size(64)
+            .build_cartesian_2d(x0..x1, y0..y1)
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .x_desc("elevation (m)")
+            .y_desc("dh/dt (m/yr)")
+            .label_style(("sans-serif", 14))
+            .draw()
+            .map_err(err)?;
+        let grey = RGBColor(90, 90, 90);
+        chart
+            .draw_series(band_pts.iter().map(|&(x, m, n)| {
+                PathElement::new(vec![(x, m - n), (x, m + n)], grey.stroke_width(3))
+            }))
+            .map_err(err)?
+            .label("100 m band: median ± NMAD")
+            .legend(move |(x, y)| Rectangle::new([(x, y - 4), (x + 12, y + 4)], grey.filled()));
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                band_pts.iter().map(|&(x, m, _)| (x, m)).collect::<Vec<_>>(),
+                grey.stroke_width(2),
+            )))
+            .map_err(err)?;
+        let blue = RGBColor(33, 102, 172);
+        let red = RGBColor(178, 24, 43);
+        for (surge, col, name) in [
+            (false, blue, "glacier mean ± σ"),
+            (true, red, "surge-type glacier mean ± σ"),
+        ] {
+            let pts: Vec<(f64, f64, f64)> = ok
+                .iter()
+                .filter(|g| {
+                    g.info.surge.is_surge_type() == surge && g.median_elevation_m.is_finite()
+                })
+                .map(|g| {
+                    let s = if g.sigma_dhdt_m_yr.is_finite() {
+                        g.sigma_dhdt_m_yr
+                    } else {
+                        0.0
+                    };
+                    (g.median_elevation_m, g.mean_dhdt_m_yr, s)
+                })
+                .collect();
+            if pts.is_empty() {
+                continue;
+            }
+            chart
+                .draw_series(pts.iter().map(|&(x, m, s)| {
+                    PathElement::new(vec![(x, m - s), (x, m + s)], col.stroke_width(1))
+                }))
+                .map_err(err)?
+                .label(name)
+                .legend(move |(x, y)| Circle::new((x + 6, y), 4, col.filled()));
+            chart
+                .draw_series(
+                    pts.iter()
+                        .map(|&(x, m, _)| Circle::new((x, m), 3, col.filled())),
+                )
+                .map_err(err)?;
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .label_font(("sans-serif", 14))
+            .draw()
+            .map_err(err)?;
+        root.present().map_err(err)?;
+    }
+    let file = std::fs::File::create(path)?;
+    let mut enc = png::Encoder::new(std::io::BufWriter::new(file), w, h);
+    enc.set_color(png::ColorType::Rgb);
+    enc.set_depth(png::BitDepth::Eight);
+    enc.add_itxt_chunk(
+        "Title".to_string(),
+        "Glacier dh/dt against elevation".to_string(),
+    )?;
+    enc.add_itxt_chunk(
+        "Description".to_string(),
+        "x: elevation (m); y: dh/dt (m/yr); grey: 100 m band median ± NMAD; points: glacier mean ± σ".to_string(),
+    )?;
+    let mut wr = enc.write_header()?;
+    wr.write_image_data(&buf)?;
+    wr.finish()?;
     Ok(())
 }

@@ -1,5 +1,9 @@
 //! `cryosar snowstats`: wet-snow extent per elevation band and date, melting
 //! duration per pixel and year (thesis sect. 3.4.2).
+//!
+//! Outputs in `--out`: `extent.csv` and its quick-look
+//! `extent_heatmap.png`, per year `duration_YYYY.tif` (days) and its
+//! quick-look `duration_YYYY.png`, and `duration_classes.csv`.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -11,7 +15,7 @@ use snowmelt::timeseries::{
 };
 
 use crate::quicklook::{write_quicklook, ColorRange, QuickLook};
-use crate::util::{check_range, parse_dates_increasing, print_out, OutputSet};
+use crate::util::{check_range, parse_dates_increasing, print_out, Colormap, OutputSet};
 
 /// Arguments of `cryosar snowstats`.
 #[derive(Debug, clap::Args)]
@@ -71,6 +75,10 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let year_tifs = years
         .iter()
         .map(|y| outs.output_in("--out", out, &format!("duration_{y}.tif")))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let year_pngs = years
+        .iter()
+        .map(|y| outs.output_in("--out", out, &format!("duration_{y}.png")))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let classes_csv = outs.output_in("--out", out, "duration_classes.csv")?;
     // Inputs: metadata and memory first, then pixels.
@@ -149,9 +157,24 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         .range(ColorRange::Fixed(0.0, 1.0)),
     )?;
     let mut classes = String::from("year,n_dates,d0_60,d60_120,d120_180,d180_240,above_240\n");
-    for (y, tif) in durations.iter().zip(&year_tifs) {
+    for ((y, tif), png) in durations.iter().zip(&year_tifs).zip(&year_pngs) {
         geotiff::write_f64(tif, &y.days)
             .with_context(|| format!("cannot write duration_{}.tif", y.year))?;
+        write_quicklook(
+            png,
+            y.days.data.view(),
+            &QuickLook::new(
+                format!("Melting duration {} ({} wet-snow masks)", y.year, y.n_dates),
+                "melting duration",
+                "days",
+            )
+            .cmap(Colormap::Magma)
+            .note(format!(
+                "{} × {} px; pixels never observed in {} drawn as no data",
+                y.days.grid.cols, y.days.grid.rows, y.year
+            )),
+        )
+        .with_context(|| format!("cannot write duration_{}.png", y.year))?;
         let c = duration_classes(&y.days, &DEFAULT_DURATION_EDGES)?;
         writeln!(
             classes,

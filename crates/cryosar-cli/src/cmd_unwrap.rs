@@ -56,9 +56,18 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         .looks(args.looks)
         .tile_size(args.tile)
         .tile_overlap(args.overlap);
-    params
-        .check()
-        .map_err(|e| anyhow::anyhow!("{e} (flags --looks, --tile, --overlap)"))?;
+    params.check().map_err(|e| match &e {
+        phase_unwrap::UnwrapError::InvalidParameter { name, .. } => {
+            let flag = match *name {
+                "looks" => "--looks",
+                "tile_size" => "--tile",
+                "tile_overlap" => "--overlap",
+                _ => "a flag",
+            };
+            anyhow::anyhow!("{flag}: {e}")
+        }
+        _ => anyhow::anyhow!("{e}"),
+    })?;
     let mut outs = OutputSet::new();
     outs.input("PHASE", &args.phase);
     if let Some(c) = &args.coherence {
@@ -110,11 +119,15 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         ),
         None => None,
     };
+    // Progress on stderr (hidden when stderr is not a terminal): tiles in
+    // tiled mode, else the residue charges the solver has paired.
+    let tiled = args.tile.is_some_and(|t| info.height > t || info.width > t);
     let bar = indicatif::ProgressBar::new(1);
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} tiles ({eta})")
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg} ({eta})")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
+    bar.set_message(if tiled { "tiles" } else { "residue charges" });
     let progress = |done: usize, total: usize| {
         bar.set_length(total as u64);
         bar.set_position(done as u64);

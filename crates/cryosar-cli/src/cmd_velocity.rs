@@ -13,6 +13,10 @@
 //!   search edge; 4: SNR below `--snr-min`; 8: speed above `--vmax`);
 //! * `speed.png`, a quick-look.
 //!
+//! Every file goes through one shared writer (`write_product`, also used
+//! by `cryosar velocity-series`) into a `util::OutputSet`: written to
+//! temporaries and put in place together at the end, or not at all.
+//!
 //! Optical images (Landsat, Sentinel-2 DN): pass `--no-db` (DN are not
 //! power; a logarithm only distorts their contrast) and keep the high-pass
 //! (it removes illumination gradients); the sub-pixel estimators work on
@@ -32,7 +36,8 @@ use ncc_stack::{
 use rand::SeedableRng;
 use sar_core::{geotiff, Crs, GeoTransform, Grid, Raster};
 
-use crate::util::{write_png_colormap, write_text_atomic, Colormap};
+use crate::quicklook::{write_quicklook, ColorRange, QuickLook};
+use crate::util::{Colormap, OutputSet};
 
 /// Days per year for m/yr (ITS_LIVE's unit): the Julian year.
 const DAYS_PER_YEAR: f64 = 365.25;
@@ -76,8 +81,10 @@ pub struct Args {
     /// Velocity unit of the outputs, --vmax, --search-speed and the priors: m/d or m/yr (ITS_LIVE).
     #[arg(long, default_value = "m/d", value_parser = ["m/d", "m/yr"])]
     pub units: String,
-    /// Sub-pixel estimator: gauss (eq. 2.5 fit on the main lobe, default), parabolic, gauss3 or integer.
-    #[arg(long, default_value = "gauss", value_parser = ["gauss", "parabolic", "gauss3", "integer"])]
+    /// Sub-pixel estimator: parabolic (3-point parabola, default: the least
+    /// stable-ground scatter on real pairs), gauss (eq. 2.5 fit on the main
+    /// lobe: the least pixel locking on sub-pixel motion), gauss3 or integer.
+    #[arg(long, default_value = "parabolic", value_parser = ["gauss", "parabolic", "gauss3", "integer"])]
     pub subpixel: String,
     /// Side Ω of the window of correlation lags the eq. 2.5 Gaussian is fitted
     /// on (odd, ≥ 3). The default 3 suits images sampled at their resolution;
@@ -150,17 +157,10 @@ fn xml_escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// Write a GeoTIFF and its GDAL PAM sidecar (`<file>.aux.xml`) with the
-/// metadata items, the band description and unit. (sar-core's GeoTIFF
-/// writer has no metadata tag yet; GDAL reads the sidecar the same way.)
-pub(crate) fn write_tif(
-    path: &Path,
-    r: &Raster<f32>,
-    meta: &Meta,
-    description: &str,
-    unit: &str,
-) -> anyhow::Result<()> {
-    geotiff::write_f32(path, r).with_context(|| format!("cannot write {}", path.display()))?;
+/// The GDAL PAM sidecar (`<file>.aux.xml`) text: the metadata items, and
+/// per band its description and unit. (sar-core's GeoTIFF writer has no
+/// metadata tag yet; GDAL reads the sidecar the same way.)
+fn pam_xml(meta: &Meta, descriptions: &[String], unit: &str) -> String {
     let mut x = String::from("<PAMDataset>\n  <Metadata>\n");
     for (k, v) in &meta.items {
         let _ = writeln!(
@@ -170,15 +170,67 @@ pub(crate) fn write_tif(
             xml_escape(v)
         );
     }
-    let _ = write!(
-        x,
-        "  </Metadata>\n  <PAMRasterBand band=\"1\">\n    <Description>{}</Description>\n    <UnitType>{}</UnitType>\n  </PAMRasterBand>\n</PAMDataset>\n",
-        xml_escape(description),
-        xml_escape(unit)
+    x.push_str("  </Metadata>\n");
+    for (b, d) in descriptions.iter().enumerate() {
+        let _ = writeln!(
+            x,
+            "  <PAMRasterBand band=\"{}\">\n    <Description>{}</Description>\n    <UnitType>{}</UnitType>\n  </PAMRasterBand>",
+            b + 1,
+            xml_escape(d),
+            xml_escape(unit)
+        );
+    }
+    x.push_str("</PAMDataset>\n");
+    x
+}
+
+/// Write one product of `cryosar velocity` or `cryosar velocity-series`:
+/// the GeoTIFF `out/name` (one band per raster of `bands`) and its GDAL PAM
+/// sidecar with the metadata items and each band's description and unit,
+/// both registered in `set` (written to temporaries, put in place by
+/// [`OutputSet::commit`] together with the rest of the run's products).
+pub(crate) fn write_product(
+    set: &mut OutputSet,
+    out: &Path,
+    name: &str,
+    bands: &[Raster<f32>],
+    descriptions: &[String],
+    unit: &str,
+    meta: &Meta,
+) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        !bands.is_empty() && bands.len() == descriptions.len(),
+        "internal error: {name} has {} bands and {} descriptions",
+        bands.len(),
+        descriptions.len()
     );
-    let mut aux = path.as_os_str().to_owned();
-    aux.push(".aux.xml");
-    write_text_atomic(Path::new(&aux), &x)
+    let tmp = set.output_in("--out", out, name)?;
+    let written = if bands.len() == 1 {
+        geotiff::write_f32(&tmp, &bands[0])
+    } else {
+        geotiff::write_bands_f32(&tmp, bands)
+    };
+    written.with_context(|| format!("cannot write {}", out.join(name).display()))?;
+    let aux = set.output_in("--out", out, &format!("{name}.aux.xml"))?;
+    std::fs::write(&aux, pam_xml(meta, descriptions, unit))
+        .with_context(|| format!("cannot write {}.aux.xml", out.join(name).display()))
+}
+
+/// Register the quick-look `out/name` in `set` and draw `data` into it
+/// with the colour range `[vmin, vmax]` (viridis).
+fn write_quicklook_png(
+    set: &mut OutputSet,
+    out: &Path,
+    name: &str,
+    data: ndarray::ArrayView2<'_, f64>,
+    (vmin, vmax): (f64, f64),
+    label: &str,
+) -> anyhow::Result<()> {
+    let spec = QuickLook::new(name, label, "")
+        .cmap(Colormap::Viridis)
+        .range(ColorRange::Fixed(vmin, vmax));
+    let tmp = set.output_in("--out", out, name)?;
+    write_quicklook(&tmp, data, &spec)
 }
 
 fn to_f32(a: &ndarray::Array2<f64>, grid: &Grid, scale: f64) -> anyhow::Result<Raster<f32>> {
@@ -210,10 +262,12 @@ fn flags(f: &VelocityField, filt: &FilterParams) -> ndarray::Array2<f64> {
     })
 }
 
-/// Write every product of one run into `out` with file names starting
-/// with `prefix`: into a temporary folder first, then renamed into place,
-/// so that a failure leaves no partial set.
+/// Register and write every product of one run into `out` with file
+/// names starting with `prefix` (committed by the caller, so that a failure
+/// leaves no partial set).
+#[allow(clippy::too_many_arguments)]
 fn write_outputs(
+    set: &mut OutputSet,
     out: &Path,
     prefix: &str,
     f: &VelocityField,
@@ -222,126 +276,116 @@ fn write_outputs(
     unit: &str,
     meta: &Meta,
 ) -> anyhow::Result<()> {
-    let tmp = out.join(format!(".{prefix}tmp{}", std::process::id()));
-    std::fs::create_dir_all(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
     let filtered = apply_filter(f, filt);
     let g = &f.grid;
-    let res = (|| -> anyhow::Result<Vec<String>> {
-        let mut names = Vec::new();
-        let mut put = |name: &str, a: &ndarray::Array2<f64>, scale: f64, desc: &str, u: &str| {
-            let file = format!("{prefix}{name}");
-            let r = write_tif(&tmp.join(&file), &to_f32(a, g, scale)?, meta, desc, u);
-            names.push(file.clone());
-            names.push(format!("{file}.aux.xml"));
-            r
-        };
-        put(
-            "vx.tif",
-            &filtered.velocity_east_m_per_day.data,
-            unit_scale,
-            "east velocity, filtered",
-            unit,
-        )?;
-        put(
-            "vy.tif",
-            &filtered.velocity_north_m_per_day.data,
-            unit_scale,
-            "north velocity, filtered",
-            unit,
-        )?;
-        put(
-            "speed.tif",
-            &filtered.speed_m_per_day.data,
-            unit_scale,
-            "speed, filtered",
-            unit,
-        )?;
-        put(
-            "vx_unfiltered.tif",
-            &f.velocity_east_m_per_day.data,
-            unit_scale,
-            "east velocity, unfiltered",
-            unit,
-        )?;
-        put(
-            "vy_unfiltered.tif",
-            &f.velocity_north_m_per_day.data,
-            unit_scale,
-            "north velocity, unfiltered",
-            unit,
-        )?;
-        put(
-            "speed_unfiltered.tif",
-            &f.speed_m_per_day.data,
-            unit_scale,
-            "speed, unfiltered",
-            unit,
-        )?;
-        put(
-            "dx_px.tif",
-            &f.offset_x_px.data,
-            1.0,
-            "column offset (secondary - primary), unfiltered",
-            "px",
-        )?;
-        put(
-            "dy_px.tif",
-            &f.offset_y_px.data,
-            1.0,
-            "row offset (down, secondary - primary), unfiltered",
-            "px",
-        )?;
-        put(
-            "snr.tif",
-            &f.snr_db.data,
-            1.0,
-            "SNR of the correlation peak (eq. 2.3)",
-            "dB",
-        )?;
-        put(
-            "pair_count.tif",
-            &f.pair_count.data.mapv(f64::from),
-            1.0,
-            "pairs stacked",
-            "",
-        )?;
-        put(
-            "flags.tif",
-            &flags(f, filt),
-            1.0,
-            "1 fit fell back to 3-point, 2 peak at search edge, 4 low SNR, 8 above vmax",
-            "",
-        )?;
-        let vmax = filt.get_v_max_m_per_day() * unit_scale;
-        let png = format!("{prefix}speed.png");
-        write_png_colormap(
-            &tmp.join(&png),
-            filtered
-                .speed_m_per_day
-                .data
-                .mapv(|v| v * unit_scale)
-                .view(),
+    let mut put = |name: &str, a: &ndarray::Array2<f64>, scale: f64, desc: &str, u: &str| {
+        write_product(
+            set,
+            out,
+            &format!("{prefix}{name}"),
+            &[to_f32(a, g, scale)?],
+            &[desc.to_string()],
+            u,
+            meta,
+        )
+    };
+    put(
+        "vx.tif",
+        &filtered.velocity_east_m_per_day.data,
+        unit_scale,
+        "east velocity, filtered",
+        unit,
+    )?;
+    put(
+        "vy.tif",
+        &filtered.velocity_north_m_per_day.data,
+        unit_scale,
+        "north velocity, filtered",
+        unit,
+    )?;
+    put(
+        "speed.tif",
+        &filtered.speed_m_per_day.data,
+        unit_scale,
+        "speed, filtered",
+        unit,
+    )?;
+    put(
+        "vx_unfiltered.tif",
+        &f.velocity_east_m_per_day.data,
+        unit_scale,
+        "east velocity, unfiltered",
+        unit,
+    )?;
+    put(
+        "vy_unfiltered.tif",
+        &f.velocity_north_m_per_day.data,
+        unit_scale,
+        "north velocity, unfiltered",
+        unit,
+    )?;
+    put(
+        "speed_unfiltered.tif",
+        &f.speed_m_per_day.data,
+        unit_scale,
+        "speed, unfiltered",
+        unit,
+    )?;
+    put(
+        "dx_px.tif",
+        &f.offset_x_px.data,
+        1.0,
+        "column offset (secondary - primary), unfiltered",
+        "px",
+    )?;
+    put(
+        "dy_px.tif",
+        &f.offset_y_px.data,
+        1.0,
+        "row offset (down, secondary - primary), unfiltered",
+        "px",
+    )?;
+    put(
+        "snr.tif",
+        &f.snr_db.data,
+        1.0,
+        "SNR of the correlation peak (eq. 2.3)",
+        "dB",
+    )?;
+    put(
+        "pair_count.tif",
+        &f.pair_count.data.mapv(f64::from),
+        1.0,
+        "pairs stacked",
+        "",
+    )?;
+    put(
+        "flags.tif",
+        &flags(f, filt),
+        1.0,
+        "1 fit fell back to 3-point, 2 peak at search edge, 4 low SNR, 8 above vmax",
+        "",
+    )?;
+    let vmax = filt.get_v_max_m_per_day() * unit_scale;
+    write_quicklook_png(
+        set,
+        out,
+        &format!("{prefix}speed.png"),
+        filtered
+            .speed_m_per_day
+            .data
+            .mapv(|v| v * unit_scale)
+            .view(),
+        (
             0.0,
             if vmax.is_finite() && vmax > 0.0 {
                 vmax
             } else {
                 1.0
             },
-            Colormap::Viridis,
-            &format!("speed ({unit})"),
-        )?;
-        names.push(png);
-        Ok(names)
-    })();
-    let res = res.and_then(|names| {
-        for n in &names {
-            std::fs::rename(tmp.join(n), out.join(n))
-                .with_context(|| format!("cannot move {n} into {}", out.display()))?;
-        }
-        Ok(())
-    });
-    let _ = std::fs::remove_dir_all(&tmp);
-    res
+        ),
+        &format!("speed ({unit})"),
+    )
 }
 
 /// Read one GeoTIFF band as f64 with a readable error.
@@ -512,8 +556,6 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let filt = FilterParams::new()
         .snr_min_db(snr_min)
         .v_max_m_per_day(vmax_mpd);
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("cannot create output folder {}", args.out.display()))?;
     let unit_scale = if per_year { DAYS_PER_YEAR } else { 1.0 };
     let mut meta = Meta::default();
     meta.add("CRYOSAR_COMMAND", "cryosar velocity")
@@ -552,7 +594,24 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             format!("{} {}", vmax_mpd * unit_scale, args.units),
         )
         .add("VELOCITY_UNIT", &args.units);
-    write_outputs(&args.out, "", &field, &filt, unit_scale, &args.units, &meta)?;
+    let mut set = OutputSet::new();
+    for p in &args.images {
+        set.input("image", p);
+    }
+    for p in [&args.prior_vx, &args.prior_vy].into_iter().flatten() {
+        set.input("prior", p);
+    }
+    write_outputs(
+        &mut set,
+        &args.out,
+        "",
+        &field,
+        &filt,
+        unit_scale,
+        &args.units,
+        &meta,
+    )?;
+    set.commit()?;
     let mask = filter_mask(&field, &filt);
     let kept = mask.iter().filter(|v| **v).count();
     let (mut low_snr, mut too_fast) = (0usize, 0usize);
@@ -708,8 +767,10 @@ pub fn demo_part(out: &Path, report: &mut String) -> anyhow::Result<()> {
                     .add("PAIRS", set.pairs.len())
                     .add("TEMPLATE_PX", t)
                     .add("SEARCH_RADIUS_PX", f.search_radius_px)
-                    .add("SUBPIXEL_ESTIMATOR", "gauss");
-                write_outputs(out, &prefix, &f, &filt, 1.0, "m/d", &meta)?;
+                    .add("SUBPIXEL_ESTIMATOR", "parabolic");
+                let mut outs = OutputSet::new();
+                write_outputs(&mut outs, out, &prefix, &f, &filt, 1.0, "m/d", &meta)?;
+                outs.commit()?;
             }
             rows.push(Row {
                 name: format!("{label}, {t} px"),

@@ -14,7 +14,8 @@
 //! interval between consecutive acquisition dates (listed in
 //! `intervals.csv`), `mean_vx.tif`, `mean_vy.tif`, `mean_speed.tif`,
 //! `residual_rms_m.tif` (metres), `removed_pairs.tif`, each with a GDAL
-//! `.aux.xml` sidecar of metadata.
+//! `.aux.xml` sidecar of metadata, written by `cryosar velocity`'s
+//! `write_product` into a `util::OutputSet` (all files or none).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -26,8 +27,8 @@ use ndarray::Array2;
 use rand::{Rng, SeedableRng};
 use sar_core::{geotiff, Grid, Raster};
 
-use crate::cmd_velocity::{write_tif, Meta};
-use crate::util::{write_png_colormap, write_text_atomic, Colormap};
+use crate::cmd_velocity::{write_product, Meta};
+use crate::util::{write_png_colormap, Colormap, OutputSet};
 
 /// Days per year for m/yr (the Julian year).
 const DAYS_PER_YEAR: f64 = 365.25;
@@ -102,8 +103,10 @@ fn parse_pairs(path: &Path) -> anyhow::Result<Vec<PairLine>> {
     Ok(out)
 }
 
-/// Write the products of a series into `out`.
+/// Register and write the products of a series into `out` (committed by
+/// the caller, so that a failure leaves no partial set).
 fn write_series(
+    set: &mut OutputSet,
     out: &Path,
     s: &VelocitySeries,
     grid: &Grid,
@@ -111,8 +114,6 @@ fn write_series(
     unit: &str,
     meta: &Meta,
 ) -> anyhow::Result<()> {
-    std::fs::create_dir_all(out)
-        .with_context(|| format!("cannot create output folder {}", out.display()))?;
     let f32r = |a: &Array2<f64>, k: f64| -> anyhow::Result<Raster<f32>> {
         Ok(Raster::new(a.mapv(|v| (v * k) as f32), grid.clone())?)
     };
@@ -124,69 +125,64 @@ fn write_series(
             .iter()
             .map(|b| f32r(b, unit_scale))
             .collect::<anyhow::Result<_>>()?;
-        let path = out.join(name);
-        geotiff::write_bands_f32(&path, &rs)
-            .with_context(|| format!("cannot write {}", path.display()))?;
-        let mut x = String::from("<PAMDataset>\n  <Metadata>\n");
-        for (k, v) in &meta.items {
-            let _ = writeln!(x, "    <MDI key=\"{k}\">{v}</MDI>");
-        }
-        x.push_str("  </Metadata>\n");
-        for (k, w) in s.dates.windows(2).enumerate() {
-            let _ = writeln!(
-                x,
-                "  <PAMRasterBand band=\"{}\">\n    <Description>{what} velocity {} to {}</Description>\n    <UnitType>{unit}</UnitType>\n  </PAMRasterBand>",
-                k + 1,
-                w[0],
-                w[1]
-            );
-        }
-        x.push_str("</PAMDataset>\n");
-        write_text_atomic(&out.join(format!("{name}.aux.xml")), &x)?;
+        let desc: Vec<String> = s
+            .dates
+            .windows(2)
+            .map(|w| format!("{what} velocity {} to {}", w[0], w[1]))
+            .collect();
+        write_product(set, out, name, &rs, &desc, unit, meta)?;
     }
     let speed = ndarray::Zip::from(&s.mean_velocity_east_m_per_day)
         .and(&s.mean_velocity_north_m_per_day)
         .map_collect(|a, b| a.hypot(*b));
-    write_tif(
-        &out.join("mean_vx.tif"),
-        &f32r(&s.mean_velocity_east_m_per_day, unit_scale)?,
-        meta,
-        "mean east velocity",
-        unit,
-    )?;
-    write_tif(
-        &out.join("mean_vy.tif"),
-        &f32r(&s.mean_velocity_north_m_per_day, unit_scale)?,
-        meta,
-        "mean north velocity",
-        unit,
-    )?;
-    write_tif(
-        &out.join("mean_speed.tif"),
-        &f32r(&speed, unit_scale)?,
-        meta,
-        "mean speed",
-        unit,
-    )?;
-    write_tif(
-        &out.join("residual_rms_m.tif"),
-        &f32r(&s.residual_rms_m, 1.0)?,
-        meta,
-        "RMS of the pair residuals",
-        "m",
-    )?;
-    write_tif(
-        &out.join("removed_pairs.tif"),
-        &f32r(&s.removed_pairs.mapv(f64::from), 1.0)?,
-        meta,
-        "pairs removed as gross errors",
-        "",
-    )?;
+    for (name, a, scale, desc, u) in [
+        (
+            "mean_vx.tif",
+            &s.mean_velocity_east_m_per_day,
+            unit_scale,
+            "mean east velocity",
+            unit,
+        ),
+        (
+            "mean_vy.tif",
+            &s.mean_velocity_north_m_per_day,
+            unit_scale,
+            "mean north velocity",
+            unit,
+        ),
+        ("mean_speed.tif", &speed, unit_scale, "mean speed", unit),
+        (
+            "residual_rms_m.tif",
+            &s.residual_rms_m,
+            1.0,
+            "RMS of the pair residuals",
+            "m",
+        ),
+        (
+            "removed_pairs.tif",
+            &s.removed_pairs.mapv(f64::from),
+            1.0,
+            "pairs removed as gross errors",
+            "",
+        ),
+    ] {
+        write_product(
+            set,
+            out,
+            name,
+            &[f32r(a, scale)?],
+            &[desc.to_string()],
+            u,
+            meta,
+        )?;
+    }
     let mut csv = String::from("band,start,end,days\n");
     for (k, w) in s.dates.windows(2).enumerate() {
         let _ = writeln!(csv, "{},{},{},{}", k + 1, w[0], w[1], w[1].days_since(w[0]));
     }
-    write_text_atomic(&out.join("intervals.csv"), &csv)
+    let tmp = set.output_in("--out", out, "intervals.csv")?;
+    std::fs::write(&tmp, csv)
+        .with_context(|| format!("cannot write {}", out.join("intervals.csv").display()))
 }
 
 /// Run `cryosar velocity-series`.
@@ -262,7 +258,22 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         .add("K_SIGMA", args.k_sigma)
         .add("NOISE_M", s.noise_m)
         .add("VELOCITY_UNIT", &args.units);
-    write_series(&args.out, &s, &grid, unit_scale, &args.units, &meta)?;
+    let mut set = OutputSet::new();
+    set.input("--pairs", &args.pairs);
+    for l in &lines {
+        set.input("vx", &l.vx);
+        set.input("vy", &l.vy);
+    }
+    write_series(
+        &mut set,
+        &args.out,
+        &s,
+        &grid,
+        unit_scale,
+        &args.units,
+        &meta,
+    )?;
+    set.commit()?;
     let removed: u64 = s.removed_pairs.iter().map(|&v| u64::from(v)).sum();
     println!(
         "{} pairs over {} dates ({} intervals); noise σ = {:.3} m; {} pair estimates removed as gross errors; outputs in {}",
@@ -378,7 +389,9 @@ pub fn demo_part(out: &Path, report: &mut String) -> anyhow::Result<()> {
     let mut meta = Meta::default();
     meta.add("CRYOSAR_COMMAND", "cryosar demo (velocity-series)");
     let dir = out.join("velocity_series");
-    write_series(&dir, &s, &grid, 1.0, "m/d", &meta)?;
+    let mut set = OutputSet::new();
+    write_series(&mut set, &dir, &s, &grid, 1.0, "m/d", &meta)?;
+    set.commit()?;
     // the peak speed on the centre line through time
     let (r, c) = (20, 30);
     let line: Vec<String> = s

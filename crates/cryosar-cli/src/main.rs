@@ -14,6 +14,7 @@ mod quicklook;
 mod util;
 // @modules (one `mod cmd_<name>;` line per subcommand module)
 mod cmd_dem;
+mod cmd_dhdt;
 mod cmd_info;
 mod cmd_massbalance;
 mod cmd_points;
@@ -24,6 +25,7 @@ mod cmd_velocity;
 mod cmd_velocity_series;
 mod cmd_voidfill;
 mod cmd_wetsnow;
+mod demo_dem;
 mod demo_massbalance;
 
 /// cryosar: glacier and snow measurements from SAR data.
@@ -53,6 +55,8 @@ enum Command {
     /// Fill the voids of a glacier dh/dt map with a Gaussian process (mean, std, void-mean error).
     Voidfill(cmd_voidfill::Args),
     // @subcommands (one variant per subcommand)
+    /// dh/dt from dated DEMs: epoch mosaics, Nuth & Kääb co-registration (Table 4.1 report), outlier filter, GeoTIFFs + PNG.
+    Dhdt(cmd_dhdt::Args),
     /// Per-glacier and regional geodetic mass balance with uncertainty from dh/dt, a reference DEM and outlines.
     Massbalance(cmd_massbalance::Args),
     /// Unwrap an interferometric phase by minimum-cost flow (Costantini 1998), optionally in tiles.
@@ -87,6 +91,7 @@ fn main() -> ExitCode {
         Command::Snowstats(a) => cmd_snowstats::run(a),
         Command::Voidfill(a) => cmd_voidfill::run(a),
         // @dispatch (one arm per subcommand)
+        Command::Dhdt(a) => cmd_dhdt::run(a),
         Command::Massbalance(a) => cmd_massbalance::run(a),
         Command::Unwrap(a) => cmd_unwrap::run(a),
         Command::Dem(a) => cmd_dem::run(a),

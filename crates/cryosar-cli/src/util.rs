@@ -16,6 +16,97 @@ fn pending() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
     PENDING.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// Staging folders of live [`StagingDir`]s, removed whole by the
+/// SIGINT/SIGTERM handler.
+static STAGING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn staging() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    STAGING.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A hidden folder next to an output folder in which a multi-part run (the
+/// demo) writes everything; [`StagingDir::commit`] moves its entries into the
+/// output folder at the end. A run that fails or is interrupted removes the
+/// staging folder and leaves the output folder as it was.
+#[derive(Debug)]
+pub struct StagingDir {
+    dir: PathBuf,
+    out: PathBuf,
+    committed: bool,
+}
+
+impl StagingDir {
+    /// Create the staging folder for output folder `out` (on the same file
+    /// system, so that the final moves are renames).
+    pub fn new(out: &Path) -> anyhow::Result<Self> {
+        install_signal_handler();
+        let name = out
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "out".into());
+        let parent = match out.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        std::fs::create_dir_all(&parent)
+            .with_context(|| format!("cannot create folder {}", parent.display()))?;
+        let dir = parent.join(format!(".{name}.staging-{}", std::process::id()));
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir)
+                .with_context(|| format!("cannot clear stale staging folder {}", dir.display()))?;
+        }
+        std::fs::create_dir(&dir)
+            .with_context(|| format!("cannot create staging folder {}", dir.display()))?;
+        staging().push(dir.clone());
+        Ok(Self {
+            dir,
+            out: out.to_path_buf(),
+            committed: false,
+        })
+    }
+
+    /// The folder to write into.
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Move every entry of the staging folder into the output folder
+    /// (replacing entries of the same name) and remove the staging folder.
+    pub fn commit(mut self) -> anyhow::Result<()> {
+        if self.out.exists() && !self.out.is_dir() {
+            anyhow::bail!("output {} exists and is not a folder", self.out.display());
+        }
+        std::fs::create_dir_all(&self.out)
+            .with_context(|| format!("cannot create output folder {}", self.out.display()))?;
+        let entries: Vec<_> = std::fs::read_dir(&self.dir)
+            .with_context(|| format!("cannot list {}", self.dir.display()))?
+            .collect::<Result<_, _>>()?;
+        for e in entries {
+            let dest = self.out.join(e.file_name());
+            if dest.is_dir() && !dest.is_symlink() {
+                std::fs::remove_dir_all(&dest)
+                    .with_context(|| format!("cannot replace {}", dest.display()))?;
+            }
+            std::fs::rename(e.path(), &dest)
+                .with_context(|| format!("cannot move output to {}", dest.display()))?;
+        }
+        std::fs::remove_dir(&self.dir)
+            .with_context(|| format!("cannot remove {}", self.dir.display()))?;
+        self.committed = true;
+        staging().retain(|p| p != &self.dir);
+        Ok(())
+    }
+}
+
+impl Drop for StagingDir {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_dir_all(&self.dir);
+            staging().retain(|p| p != &self.dir);
+        }
+    }
+}
+
 /// Remove a temporary and the side files a writer may have made next to it
 /// (sar-core's GeoTIFF writer stages `.{name}.{pid}.{n}.tmp`).
 fn remove_temp(tmp: &Path) {
@@ -46,6 +137,9 @@ fn install_signal_handler() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         let _ = ctrlc::set_handler(|| {
+            for d in staging().iter() {
+                let _ = std::fs::remove_dir_all(d);
+            }
             let list = pending();
             for p in list.iter().rev() {
                 if p.is_dir() {
@@ -524,6 +618,31 @@ impl Colormap {
     }
 }
 
+/// Write a single-band `f32` GeoTIFF with its metadata inside the file:
+/// the dataset `items` (`name`, `value`), the band `description` and
+/// `unit`, in GDAL's metadata tag (TIFF tag 42112), which GDAL and rasterio
+/// read as `ds.tags()`, `ds.descriptions` and `ds.units` and
+/// `cryosar info` prints. No `.aux.xml` sidecar is written. Empty
+/// `description` or `unit` are left out. Atomic, as every sar-core write.
+pub fn write_f32_with_metadata(
+    path: &Path,
+    r: &sar_core::Raster<f32>,
+    items: &[(String, String)],
+    description: &str,
+    unit: &str,
+) -> anyhow::Result<()> {
+    let mut md = sar_core::geotiff::GdalMetadata::default();
+    for (k, v) in items {
+        md.set(k.as_str(), v);
+    }
+    let band = md.band_mut(0);
+    band.description = (!description.is_empty()).then(|| description.to_string());
+    band.unit = (!unit.is_empty()).then(|| unit.to_string());
+    let opts = sar_core::geotiff::WriteOptions::default().metadata(md);
+    sar_core::geotiff::write_bands(path, std::slice::from_ref(r), &opts)
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
 /// Write `data` as a PNG quick-look with a fixed colour range `[vmin, vmax]`
 /// on `cmap`, atomically (temporary file, then rename). `label` is the
 /// quantity with its unit, e.g. `"slope (degrees)"`; the title is the file
@@ -554,6 +673,26 @@ pub fn write_png_colormap(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn metadata_goes_into_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("vx.tif");
+        let g = sar_core::Grid::north_up(2, 2, 0.0, 2.0, 1.0, 1.0, sar_core::Crs::epsg(32633));
+        let r = sar_core::Raster::new(ndarray::Array2::from_elem((2, 2), 1.5f32), g).unwrap();
+        let items = vec![("DATES".to_string(), "2020-01-01,2020-01-13".to_string())];
+        write_f32_with_metadata(&p, &r, &items, "east velocity", "m/d").unwrap();
+        let info = sar_core::geotiff::read_info(&p).unwrap();
+        assert_eq!(info.metadata.get("DATES"), Some("2020-01-01,2020-01-13"));
+        let b = info.metadata.band(0).unwrap();
+        assert_eq!(b.description.as_deref(), Some("east velocity"));
+        assert_eq!(b.unit.as_deref(), Some("m/d"));
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no sidecar"
+        );
+    }
 
     #[test]
     fn colormap_ends_and_midpoint() {

@@ -90,7 +90,7 @@ fn s(p: &Path) -> &str {
 /// A little-endian TIFF declaring a `side`² u8 image whose strips of 16
 /// rows all point to one Deflate chunk (of 16 zero rows): tiny on disk,
 /// huge once decoded.
-fn crafted_shared_strips(path: &Path, side: u32) {
+fn crafted_shared_strips(path: &Path, side: u32, file_bytes: usize) {
     let rows_per_strip = 16u32;
     let n_strips = side.div_ceil(rows_per_strip);
     let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
@@ -130,9 +130,10 @@ fn crafted_shared_strips(path: &Path, side: u32) {
         b.extend((chunk.len() as u32).to_le_bytes());
     }
     b.extend(&chunk);
-    // Padded to 69 000 bytes: 4096 × the file size exceeds the decoded u8
-    // image, so a check on the file size alone lets it through.
-    b.resize(b.len().max(69_000), 0);
+    // Padded (to 69 000 bytes for a 16384² image): 4096 × the file size
+    // exceeds the decoded u8 image, so a check on the file size alone lets
+    // it through.
+    b.resize(b.len().max(file_bytes), 0);
     std::fs::write(path, b).unwrap();
 }
 
@@ -140,7 +141,7 @@ fn crafted_shared_strips(path: &Path, side: u32) {
 fn crafted_huge_file_fails_fast_in_info_and_terrain() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("bomb.tif");
-    crafted_shared_strips(&f, 16384);
+    crafted_shared_strips(&f, 16384, 69_000);
     assert_eq!(std::fs::metadata(&f).unwrap().len(), 69_000);
     let t0 = std::time::Instant::now();
     let o = run(&["info", s(&f)]);
@@ -149,6 +150,85 @@ fn crafted_huge_file_fails_fast_in_info_and_terrain() {
     let o = run(&["terrain", s(&f), "--slope", s(&slope)]);
     assert_refused(&o, &["bomb.tif"], &[&slope]);
     assert!(t0.elapsed().as_secs() < 20, "took {:?}", t0.elapsed());
+    assert_no_temporaries(dir.path());
+}
+
+/// Run cryosar with `args` and return its exit code, stderr and peak
+/// resident memory (bytes), measured by `wait4` on this very child (so
+/// other tests' children do not count).
+#[cfg(all(target_os = "linux", target_pointer_width = "64"))]
+#[allow(unsafe_code)]
+// The child is reaped by wait4 below, not by Child::wait.
+#[allow(clippy::zombie_processes)]
+fn run_measured(args: &[&str]) -> (Option<i32>, String, u64) {
+    use std::io::Read;
+    /// `struct rusage` of 64-bit Linux: two timevals, then 14 longs
+    /// starting with ru_maxrss (KiB).
+    #[repr(C)]
+    struct Rusage {
+        times: [i64; 4],
+        maxrss_kib: i64,
+        rest: [i64; 13],
+    }
+    extern "C" {
+        fn wait4(pid: i32, status: *mut i32, options: i32, rusage: *mut Rusage) -> i32;
+    }
+    let mut child = cryosar()
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cannot start cryosar");
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    let mut status = 0i32;
+    let mut ru = Rusage {
+        times: [0; 4],
+        maxrss_kib: 0,
+        rest: [0; 13],
+    };
+    // SAFETY: wait4 writes an int and a struct rusage (whose 64-bit Linux
+    // layout Rusage mirrors) into the two valid pointers given.
+    let pid = unsafe { wait4(child.id() as i32, &mut status, 0, &mut ru) };
+    assert_eq!(pid, child.id() as i32, "wait4 failed");
+    let code = (status & 0x7f == 0).then_some((status >> 8) & 0xff);
+    (code, err, ru.maxrss_kib as u64 * 1024)
+}
+
+/// Issue 11: on the crafted 69 KB file (16384² px) and its 400 KB variant
+/// (40000² px, 12.8 GB as f64), `info` and `terrain` fail fast, naming the
+/// file, with a peak memory below 100 MB.
+#[cfg(all(target_os = "linux", target_pointer_width = "64"))]
+#[test]
+fn crafted_files_fail_fast_in_little_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, side, bytes) in [
+        ("bomb69k.tif", 16384, 69_000),
+        ("bomb400k.tif", 40000, 400_000),
+    ] {
+        let f = dir.path().join(name);
+        crafted_shared_strips(&f, side, bytes);
+        assert_eq!(std::fs::metadata(&f).unwrap().len(), bytes as u64);
+        let slope = dir.path().join("slope.tif");
+        for args in [
+            vec!["info", s(&f)],
+            vec!["terrain", s(&f), "--slope", s(&slope)],
+        ] {
+            let t0 = std::time::Instant::now();
+            let (code, err, peak) = run_measured(&args);
+            let secs = t0.elapsed().as_secs_f64();
+            assert_eq!(code, Some(1), "{args:?}: {err}");
+            assert!(err.contains(name), "{args:?}: {err}");
+            assert!(peak < 100_000_000, "{args:?}: peak memory {peak} B");
+            assert!(secs < 10.0, "{args:?}: {secs} s");
+            assert!(!slope.exists());
+        }
+    }
     assert_no_temporaries(dir.path());
 }
 
@@ -282,6 +362,22 @@ fn snowstats_survives_fill_values_and_reports_them() {
         .unwrap();
     assert!((1900.0..=2000.0).contains(&first), "{csv}");
     assert!(csv.lines().count() < 20, "{csv}");
+    // Per-year quick-look of the melting duration (item 13): the 40 × 30 px
+    // grid is enlarged to at least 600 px on its long side.
+    for png in ["duration_2020.png", "extent_heatmap.png"] {
+        let f = std::fs::File::open(out.join(png)).unwrap();
+        let info = png::Decoder::new(std::io::BufReader::new(f))
+            .read_info()
+            .unwrap()
+            .info()
+            .clone();
+        assert!(
+            info.width.max(info.height) >= 600,
+            "{png}: {}×{}",
+            info.width,
+            info.height
+        );
+    }
     assert_no_temporaries(&out);
 }
 
@@ -429,6 +525,60 @@ fn failed_rerun_keeps_the_previous_set() {
     assert_no_temporaries(dir.path());
 }
 
+/// SIGINT during a run (item 10): the run stops with status 130 and leaves
+/// no temporary and no output behind (or, if it finished first, the whole
+/// set). Several interruption times, so that some land mid-computation.
+#[cfg(unix)]
+#[test]
+fn interrupted_run_leaves_nothing_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let dem = dir.path().join("dem.tif");
+    write_dem(&dem, 1200, 1500, &[]);
+    let outs: Vec<PathBuf> = ["slope.tif", "aspect.tif", "slope.png", "aspect.png"]
+        .iter()
+        .map(|n| dir.path().join("o").join(n))
+        .collect();
+    let mut interrupted = 0;
+    for delay_ms in [30u64, 150, 400, 900] {
+        let mut child = cryosar()
+            .args([
+                "terrain",
+                s(&dem),
+                "--slope",
+                s(&outs[0]),
+                "--aspect",
+                s(&outs[1]),
+            ])
+            .arg("--png")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status();
+        let code = child.wait().unwrap().code();
+        let present: Vec<bool> = outs.iter().map(|p| p.exists()).collect();
+        match code {
+            // 130: the clean-up handler ran; None: killed by SIGINT before
+            // the handler was installed (before any output was registered).
+            Some(130) | None => {
+                interrupted += 1;
+                assert_eq!(present, vec![false; 4], "after {delay_ms} ms");
+            }
+            Some(0) => assert_eq!(present, vec![true; 4], "after {delay_ms} ms"),
+            other => panic!("exit {other:?} after {delay_ms} ms"),
+        }
+        if dir.path().join("o").exists() {
+            assert_no_temporaries(&dir.path().join("o"));
+        }
+        assert_no_temporaries(dir.path());
+        let _ = std::fs::remove_dir_all(dir.path().join("o"));
+    }
+    assert!(interrupted > 0, "no run was interrupted");
+}
+
 #[test]
 fn info_into_a_closed_pipe_exits_quietly() {
     let dir = tempfile::tempdir().unwrap();
@@ -520,6 +670,21 @@ fn wetsnow_validates_everything_before_writing() {
     let mut a = base.clone();
     a[4] = s(&other);
     assert_refused(&run(&a), &["other.tif", "vv.tif"], &[&out]);
+    // A DEM on another grid is named as the DEM, not as a local incidence
+    // angle (none was given).
+    let mut a = base.clone();
+    let k = a.iter().position(|x| *x == "--dem").unwrap();
+    a[k + 1] = s(&other);
+    let o = run(&a);
+    assert_refused(&o, &["other.tif"], &[&out]);
+    assert!(!stderr(&o).contains("incidence angle"), "{}", stderr(&o));
+    // An empty image (all no-data): the error names the input.
+    let empty = dir.path().join("empty.tif");
+    let nan = Array2::from_elem((24, 24), f64::NAN);
+    geotiff::write_f64(&empty, &Raster::new(nan, grid(24, 24)).unwrap()).unwrap();
+    let mut a = base.clone();
+    a[2] = s(&empty);
+    assert_refused(&run(&a), &["empty.tif"], &[&out]);
     // The output folder may not be an input.
     let mut a = base.clone();
     let k = a.iter().position(|x| *x == "--out").unwrap();

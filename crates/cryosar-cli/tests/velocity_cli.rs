@@ -47,6 +47,8 @@ fn velocity_recovers_a_uniform_displacement() {
             "--vmax",
             "2",
             // oversampled data: fit eq. 2.5 on the 11×11 lags of sect. 2.3.2
+            "--subpixel",
+            "gauss",
             "--fit-window",
             "11",
         ])
@@ -105,7 +107,7 @@ fn velocity_recovers_a_uniform_displacement() {
         .args(["--dates", "2020-01-01,2020-01-13,2020-01-25"])
         .args(["--template", "64", "--step", "32", "--search", "8"])
         .args(["--units", "m/yr", "--vmax", "800", "--snr-min", "-5"])
-        .args(["--fit-window", "11"])
+        .args(["--subpixel", "gauss", "--fit-window", "11"])
         .args(["--out", out_y.to_str().unwrap()])
         .output()
         .unwrap();
@@ -231,4 +233,134 @@ fn velocity_series_inverts_pairs_of_a_csv() {
         .unwrap();
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("--k-sigma"));
+}
+
+/// `cryosar velocity-series` on noisy pairs in m/yr with one gross-error
+/// pair per template and σ estimated from the data: the gross errors are
+/// removed, the series recovered within the noise, σ̂ printed close to the
+/// truth; a pair file that cannot be read is an error naming it that
+/// leaves no output behind.
+#[test]
+fn velocity_series_removes_gross_errors_and_is_all_or_nothing() {
+    use rand::Rng;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (rows, cols) = (6usize, 7usize);
+    let grid = Grid::north_up(
+        rows,
+        cols,
+        400_000.0,
+        5_000_000.0,
+        120.0,
+        120.0,
+        Crs::epsg(32607),
+    );
+    let days = [0i64, 12, 24, 36, 48, 60, 72];
+    let dates = [
+        "2022-06-01",
+        "2022-06-13",
+        "2022-06-25",
+        "2022-07-07",
+        "2022-07-19",
+        "2022-07-31",
+        "2022-08-12",
+    ];
+    // east speed (m/d) per interval: a surge pulse on a 1 m/d flow
+    let v = [1.0, 1.5, 3.0, 4.0, 2.0, 1.0];
+    let pos: Vec<f64> = (0..days.len())
+        .map(|k| (0..k).map(|i| v[i] * (days[i + 1] - days[i]) as f64).sum())
+        .collect();
+    let sigma_m = 0.8;
+    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(77);
+    // N(0, σ²) by Box–Muller
+    let noise = |rng: &mut rand_xoshiro::Xoshiro256PlusPlus| -> f64 {
+        let (u, w): (f64, f64) = (rng.gen_range(f64::EPSILON..1.0), rng.gen());
+        sigma_m * (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * w).cos()
+    };
+    let pairs: Vec<(usize, usize)> = (1..=3)
+        .flat_map(|a| (0..days.len() - a).map(move |i| (i, i + a)))
+        .collect();
+    // one gross error (+40 m) per template, on a random pair
+    let bad: Vec<usize> = (0..rows * cols)
+        .map(|_| rng.gen_range(0..pairs.len()))
+        .collect();
+    let mut csv = String::from("primary,secondary,vx,vy\n");
+    for (p, &(i, j)) in pairs.iter().enumerate() {
+        let t = (days[j] - days[i]) as f64;
+        let mut vx = ndarray::Array2::zeros((rows, cols));
+        let mut vy = ndarray::Array2::zeros((rows, cols));
+        for r in 0..rows {
+            for c in 0..cols {
+                let gross = if bad[r * cols + c] == p { 40.0 } else { 0.0 };
+                // m/yr velocities from noisy displacements (m)
+                vx[[r, c]] = (pos[j] - pos[i] + noise(&mut rng) + gross) / t * 365.25;
+                vy[[r, c]] = noise(&mut rng) / t * 365.25;
+            }
+        }
+        for (name, a) in [(format!("vx_{p}.tif"), vx), (format!("vy_{p}.tif"), vy)] {
+            geotiff::write_f64(d.join(&name), &Raster::new(a, grid.clone()).unwrap()).unwrap();
+        }
+        csv.push_str(&format!(
+            "{},{},vx_{p}.tif,vy_{p}.tif\n",
+            dates[i], dates[j]
+        ));
+    }
+    std::fs::write(d.join("pairs.csv"), &csv).unwrap();
+    let out = d.join("series");
+    let o = Command::new(env!("CARGO_BIN_EXE_cryosar"))
+        .arg("velocity-series")
+        .args(["--pairs", d.join("pairs.csv").to_str().unwrap()])
+        .args(["--units", "m/yr", "--out", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // σ̂ (metres) in the summary line, within 25 % of the truth
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let sig: f64 = stdout
+        .split("noise σ = ")
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no σ in {stdout}"));
+    assert!(
+        (sig - sigma_m).abs() < 0.25 * sigma_m,
+        "σ̂ {sig} m vs {sigma_m} m"
+    );
+    let removed = geotiff::read_f64(out.join("removed_pairs.tif"), 0).unwrap();
+    let n_removed = removed.data.iter().filter(|&&x| x >= 1.0).count();
+    assert!(
+        n_removed >= rows * cols * 9 / 10,
+        "{n_removed} templates cleaned"
+    );
+    // every interval within 4 σ of its velocity (σ of a 12-day interval
+    // velocity ≤ σ_d / 12 d · 365.25 ≈ 24 m/yr without redundancy)
+    let bands = geotiff::read_all_f64(out.join("velocity_east.tif")).unwrap();
+    assert_eq!(bands.len(), v.len());
+    for (k, (b, want)) in bands.iter().zip(v).enumerate() {
+        let med = sar_core::stats::median(b.data.iter().copied()).unwrap();
+        assert!(
+            (med - want * 365.25).abs() < 12.0,
+            "interval {k}: median {med} m/yr vs {}",
+            want * 365.25
+        );
+    }
+    // georeferencing kept
+    assert_eq!(bands[0].grid.pixel_size_map(), (120.0, 120.0));
+
+    // a missing pair file: an error naming it, and no output written
+    std::fs::remove_file(d.join("vy_3.tif")).unwrap();
+    let out2 = d.join("series2");
+    let o = Command::new(env!("CARGO_BIN_EXE_cryosar"))
+        .arg("velocity-series")
+        .args(["--pairs", d.join("pairs.csv").to_str().unwrap()])
+        .args(["--out", out2.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("vy_3.tif"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(!out2.exists() || std::fs::read_dir(&out2).unwrap().count() == 0);
 }

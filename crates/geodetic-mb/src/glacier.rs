@@ -19,12 +19,26 @@
 //!   [`ErrorModel`] propagated with its variogram by the exact double sum
 //!   (eq. 4.11). Measured pixels without a slope take the stable NMAD.
 //! * **Error of the void part** σ_𝓥: for the GP, the standard error of the
-//!   void mean from the GP predictive covariance (eq. 4.13). For the
+//!   void mean from the GP predictive covariance (eq. 4.13) **plus** the DEM
+//!   error the filled values inherit. The GP is trained on measured dh/dt,
+//!   whose spatially correlated DEM error it takes for signal: its latent
+//!   surface in a void continues that error, and eq. 4.13 alone measures
+//!   only the interpolation error about that surface. The calibration study
+//!   (`examples/calibration.rs`, 25 % voids) found eq. 4.13 alone gives
+//!   void-part z-scores of standard deviation ≈ 3.5. So the DEM error,
+//!   σ(slope) with the variogram (eq. 4.11), is propagated over the
+//!   measured *and* the filled pixels together (which also accounts for
+//!   the correlation between the two parts that eq. 4.8 neglects), and the
+//!   GP term is added for the void area:
+//!   σ²_g = σ²_{4.11}(𝓜 ∪ 𝓥) + (A_𝓥/A_g)²·σ²_{4.13}; the table's σ_𝓥 is
+//!   σ_{4.11}(𝓥) ⊕ σ_{4.13}, and filled pixels' σ is σ(slope) ⊕ the GP
+//!   latent std. For the
 //!   hypsometric fills, whose error is shared by every void pixel of a band,
 //!   the mean of the band NMADs over the void pixels (full correlation, a
 //!   conservative bound).
 //! * **Whole glacier**: mean over measured and filled pixels; σ by eq. 4.8
-//!   with the measured and filled areas; b = ρ·mean dh/dt (eq. 4.5), σ_b by
+//!   with the measured and filled areas (hypsometric fills; the GP as
+//!   above); b = ρ·mean dh/dt (eq. 4.5), σ_b by
 //!   eq. 4.7 with ρ = 850 ± 60 kg m⁻³.
 //! * **Area uncertainty** σ_A = 5 % of the area by default (the order of
 //!   RGI outline errors for debris-free glaciers of a few km², Paul et al.
@@ -352,13 +366,28 @@ pub fn process_glaciers(
     inputs: &GlacierInputs<'_>,
     params: &GlacierParams,
 ) -> Result<GlacierProducts> {
-    process_impl(inputs, params, cfg!(feature = "rayon"))
+    process_impl(inputs, params, cfg!(feature = "rayon"), None)
+}
+
+/// As [`process_glaciers`], calling `progress` once after each glacier is
+/// done (from the worker threads, in completion order), e.g. to advance a
+/// progress bar.
+///
+/// # Errors
+/// As [`process_glaciers`].
+pub fn process_glaciers_with_progress(
+    inputs: &GlacierInputs<'_>,
+    params: &GlacierParams,
+    progress: &(dyn Fn() + Sync),
+) -> Result<GlacierProducts> {
+    process_impl(inputs, params, cfg!(feature = "rayon"), Some(progress))
 }
 
 fn process_impl(
     inputs: &GlacierInputs<'_>,
     params: &GlacierParams,
     parallel: bool,
+    progress: Option<&(dyn Fn() + Sync)>,
 ) -> Result<GlacierProducts> {
     params.check()?;
     let GlacierInputs {
@@ -422,7 +451,7 @@ fn process_impl(
         _ => None,
     };
     let one = |i: usize| -> (GlacierResult, Option<Patch>) {
-        process_one(
+        let r = process_one(
             inputs,
             params,
             &glaciers[i],
@@ -430,7 +459,11 @@ fn process_impl(
             px,
             pixel_area,
             regional_curve.as_ref(),
-        )
+        );
+        if let Some(p) = progress {
+            p();
+        }
+        r
     };
     let out: Vec<(GlacierResult, Option<Patch>)> = if parallel {
         #[cfg(feature = "rayon")]
@@ -564,6 +597,20 @@ fn process_one(
     }
     let n_void = n - n_meas;
     let mut sigma_void = 0.0;
+    // σ(slope) of the DEM error on the void pixels (used by the GP path)
+    let mut sigma_err_void = Array2::from_elem(inside.dim(), f64::NAN);
+    if n_void > 0 {
+        for ((idx, &m), s) in inside.indexed_iter().zip(slope.iter()) {
+            if m && !dh[idx].is_finite() {
+                let v = em.heteroscedasticity.sigma(&[*s]);
+                sigma_err_void[idx] = if v.is_finite() && v > 0.0 {
+                    v
+                } else {
+                    fallback
+                };
+            }
+        }
+    }
     if n_void > 0 {
         let fill_result = fill_voids(
             inputs,
@@ -609,13 +656,59 @@ fn process_one(
     };
     res.sigma_filled_m_yr = if n_filled > 0 { sigma_void } else { f64::NAN };
     res.mean_dhdt_m_yr = wsum / nw as f64;
-    let sig = combine_measured_void(
-        n_meas as f64 * pixel_area,
-        res.sigma_measured_m_yr,
-        n_filled as f64 * pixel_area,
-        if n_filled > 0 { sigma_void } else { 0.0 },
-    )
-    .and_then(|s| glacier_mass_balance(res.mean_dhdt_m_yr, s, params.density));
+    let is_gp = matches!(params.fill, FillMethod::Gp(_));
+    let sig = if is_gp && n_filled > 0 {
+        // GP fill: the filled values carry the DEM error of the measurements
+        // they are conditioned on, correlated with that of the measured part
+        // (the GP's latent surface includes the correlated DEM error). The
+        // DEM error is propagated over every measured and filled pixel by
+        // eq. 4.11; the GP's own interpolation error (eq. 4.13) is added for
+        // the void area. See the module docs.
+        for ((idx, e), v) in sigma_err_void.indexed_iter_mut().zip(filled.iter()) {
+            if !v.is_finite() {
+                *e = f64::NAN;
+            } else if inside[idx] && dh[idx].is_finite() {
+                *e = sigma[idx];
+            }
+        }
+        let all = em.mean_error(sigma_err_void.view(), px);
+        // the void part on its own, for the table
+        for ((idx, e), &m) in sigma_err_void.indexed_iter_mut().zip(inside.iter()) {
+            if m && dh[idx].is_finite() {
+                *e = f64::NAN;
+            }
+        }
+        let void_err = em.mean_error(sigma_err_void.view(), px);
+        match (all, void_err) {
+            (Ok(a), Ok(v)) => {
+                let fv = n_filled as f64 / nw as f64;
+                res.sigma_filled_m_yr = v.standard_error.hypot(sigma_void);
+                // per-pixel σ of filled pixels: DEM error and GP std
+                for (s, e) in sigma.iter_mut().zip(sigma_err_void.iter()) {
+                    if e.is_finite() && s.is_finite() {
+                        *s = s.hypot(*e);
+                    }
+                }
+                glacier_mass_balance(
+                    res.mean_dhdt_m_yr,
+                    a.standard_error.hypot(fv * sigma_void),
+                    params.density,
+                )
+            }
+            (Err(e), _) | (_, Err(e)) => {
+                res.status = GlacierStatus::UncertaintyFailed(e.to_string());
+                return (res, None);
+            }
+        }
+    } else {
+        combine_measured_void(
+            n_meas as f64 * pixel_area,
+            res.sigma_measured_m_yr,
+            n_filled as f64 * pixel_area,
+            if n_filled > 0 { sigma_void } else { 0.0 },
+        )
+        .and_then(|s| glacier_mass_balance(res.mean_dhdt_m_yr, s, params.density))
+    };
     match sig {
         Ok(mb) => {
             res.sigma_dhdt_m_yr = mb.sigma_dh_m_yr;
@@ -730,5 +823,5 @@ pub fn process_glaciers_serial(
     inputs: &GlacierInputs<'_>,
     params: &GlacierParams,
 ) -> Result<GlacierProducts> {
-    process_impl(inputs, params, false)
+    process_impl(inputs, params, false, None)
 }

@@ -117,8 +117,8 @@ pub use dhdt::{dhdt, DhdtMap, OutlierFilter};
 pub use errmodel::{ErrorModel, ErrorModelParams, HeteroscedasticityKind};
 pub use error::{MbError, Result};
 pub use glacier::{
-    process_glaciers, FillMethod, GlacierInfo, GlacierInputs, GlacierParams, GlacierProducts,
-    GlacierResult, GlacierStatus,
+    process_glaciers, process_glaciers_with_progress, FillMethod, GlacierInfo, GlacierInputs,
+    GlacierParams, GlacierProducts, GlacierResult, GlacierStatus,
 };
 pub use hypsometric::{BandStatistic, HypsometricCurve};
 pub use mosaic::{mosaic, DatedDem, EpochMosaic};

@@ -12,28 +12,48 @@
 //! and exits with an error when either lies outside std(z) ∈ [0.9, 1.1],
 //! coverage ∈ [0.93, 0.97].
 //!
-//! `cargo run --release -p gp-voidfill --example calibration -- [N [SEED0]]`
+//! `cargo run --release -p gp-voidfill --example calibration -- [N [SEED0 [STYLE [SCALE]]]]`
+//!
+//! STYLE: `default`, or a comma-separated list of generator variations not
+//! used while developing the defaults — `elong` (elongated voids), `quad`
+//! (curved elevation profile), `rough` (exponential-like field), `noisy`
+//! (noise 0.3–0.8 m/yr), `quiet` (0.03–0.1 m/yr); SCALE multiplies the
+//! raster size range (default 1).
 #[path = "../tests/common/calibration.rs"]
 mod calibration;
 
-use calibration::{scene, score, summary, SizeRange};
+use calibration::{scene_with, score, summary, SizeRange, Style};
 use gp_voidfill::GpVoidFill;
 
 fn main() -> anyhow::Result<()> {
-    let args: Vec<u64> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
-    let n = args.first().copied().unwrap_or(100);
-    let seed0 = args.get(1).copied().unwrap_or(100_000);
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let n: u64 = args.first().map(|a| a.parse()).transpose()?.unwrap_or(100);
+    let seed0: u64 = args
+        .get(1)
+        .map(|a| a.parse())
+        .transpose()?
+        .unwrap_or(100_000);
+    let mut style = Style::default();
+    for v in args.get(2).map_or("default", |s| s.as_str()).split(',') {
+        match v {
+            "default" => {}
+            "elong" => style.elongated_voids = true,
+            "quad" => style.quadratic_trend = true,
+            "rough" => style.rough_field = true,
+            "noisy" => style.noise = (0.3, 0.8),
+            "quiet" => style.noise = (0.03, 0.1),
+            _ => anyhow::bail!("unknown style {v}"),
+        }
+    }
+    let scale: f64 = args.get(3).map(|a| a.parse()).transpose()?.unwrap_or(1.0);
     let size = SizeRange {
-        rows: (18, 26),
-        cols: (26, 38),
+        rows: ((18.0 * scale) as usize, (26.0 * scale) as usize),
+        cols: ((26.0 * scale) as usize, (38.0 * scale) as usize),
     };
     let (mut pix, mut means, mut rmse) = (Vec::new(), Vec::new(), Vec::new());
     let t = std::time::Instant::now();
     for seed in seed0..seed0 + n {
-        let s = scene(seed, size);
+        let s = scene_with(seed, size, style);
         let r = score(&GpVoidFill::new().seed(seed), &s)?;
         pix.extend(r.pixel_z);
         means.extend(r.mean_z);

@@ -371,6 +371,75 @@ impl<K: Kernel + Clone> ExactGp<K> {
         g
     }
 
+    /// Derivatives of the predictive mean at `xs` with respect to the
+    /// log-space parameters ([`ExactGp::log_params`]), one row per point:
+    /// $\partial\mu_*/\partial\theta_p = (\partial k_*)^\top\alpha -
+    /// k_*^\top K^{-1}(\partial K)\,\alpha$ (for the noise parameter
+    /// $\partial K = \sigma_n^2 I$ and $\partial k_* = 0$). Used to propagate
+    /// the hyper-parameter uncertainty into predictions (delta method, see
+    /// [`crate::FittedGp::hyperparameter_covariance`]). Costs $n^2$ kernel
+    /// derivative evaluations, $P$ pairs of triangular solves and $mn$
+    /// derivative evaluations.
+    pub fn mean_gradient(&self, xs: ArrayView2<'_, f64>) -> Array2<f64> {
+        let n = self.x.nrows();
+        let d = self.x.ncols();
+        let nk = self.kernel.n_params();
+        let np = nk + 1;
+        let xt = self.x.as_slice().expect("standard layout");
+        let a = self.alpha.as_slice().expect("contiguous");
+        let kernel = &self.kernel;
+        // u[i, p] = sum_k dK_ik/dtheta_p alpha_k
+        let mut u = Array2::<f64>::zeros((n, np));
+        {
+            let us = u.as_slice_mut().expect("standard layout");
+            chunked_rows(us, np, |i0, chunk| {
+                let mut gk = vec![0.0; nk];
+                for (r, row) in chunk.chunks_mut(np).enumerate() {
+                    let i = i0 + r;
+                    let xi = &xt[i * d..(i + 1) * d];
+                    for k in 0..n {
+                        kernel.eval_grad(xi, &xt[k * d..(k + 1) * d], &mut gk);
+                        for (v, g) in row.iter_mut().zip(&gk) {
+                            *v += g * a[k];
+                        }
+                    }
+                    row[nk] = self.noise_variance * a[i];
+                }
+            });
+        }
+        // v = K^{-1} u, column by column
+        let mut v = Array2::<f64>::zeros((np, n));
+        for p in 0..np {
+            let mut col = u.column(p).to_vec();
+            linalg::solve_lower_in_place(self.l.view(), &mut col);
+            linalg::solve_lower_transposed_in_place(self.l.view(), &mut col);
+            v.row_mut(p).assign(&Array1::from(col));
+        }
+        let xs = xs.as_standard_layout();
+        let m = xs.nrows();
+        let b = xs.as_slice().expect("standard layout");
+        let vs = v.as_slice().expect("standard layout");
+        let mut out = Array2::<f64>::zeros((m, np));
+        {
+            let os = out.as_slice_mut().expect("standard layout");
+            chunked_rows(os, np, |i0, chunk| {
+                let mut gk = vec![0.0; nk];
+                for (r, row) in chunk.chunks_mut(np).enumerate() {
+                    let i = i0 + r;
+                    let xi = &b[i * d..(i + 1) * d];
+                    for k in 0..n {
+                        let kv = kernel.eval_grad(xi, &xt[k * d..(k + 1) * d], &mut gk);
+                        for (p, g) in gk.iter().enumerate() {
+                            row[p] += g * a[k] - kv * vs[p * n + k];
+                        }
+                        row[nk] -= kv * vs[nk * n + k];
+                    }
+                }
+            });
+        }
+        out
+    }
+
     /// Predictive mean only (cheap: $O(mn)$).
     pub fn predict_mean(&self, xs: ArrayView2<'_, f64>) -> Array1<f64> {
         let ks = kernel_cross(&self.kernel, xs, self.x.view());
@@ -527,6 +596,36 @@ mod tests {
                 max_relative = 1e-9,
                 epsilon = 1e-12
             );
+        }
+    }
+
+    #[test]
+    fn mean_gradient_matches_finite_differences() {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(11);
+        let x = Array2::from_shape_fn((40, 2), |_| rng.gen_range(-2.0..2.0));
+        let y = Array1::from_shape_fn(40, |i| (x[[i, 0]] * 1.1_f64).sin() - 0.5 * x[[i, 1]]);
+        let xs = Array2::from_shape_fn((7, 2), |_| rng.gen_range(-2.5..2.5));
+        let k = SumKernel::rbf_plus_matern32(0.8, &[0.9, 1.4], 0.3, &[0.5, 0.7]);
+        let jp = JitterPolicy::default();
+        let gp = ExactGp::fit(k.clone(), 0.04, x.view(), y.view(), jp).unwrap();
+        let g = gp.mean_gradient(xs.view());
+        let theta = gp.log_params();
+        let nk = k.n_params();
+        let h = 1e-5;
+        for p in 0..theta.len() {
+            let at = |s: f64| {
+                let mut t = theta.clone();
+                t[p] += s;
+                let mut kk = k.clone();
+                kk.set_log_params(&t[..nk]);
+                ExactGp::fit(kk, t[nk].exp(), x.view(), y.view(), jp)
+                    .unwrap()
+                    .predict_mean(xs.view())
+            };
+            let fd = (at(h) - at(-h)) / (2.0 * h);
+            for i in 0..xs.nrows() {
+                assert_relative_eq!(g[[i, p]], fd[i], max_relative = 1e-5, epsilon = 1e-8);
+            }
         }
     }
 

@@ -81,6 +81,8 @@ fn void_mean_random_subset_agrees_with_exact_sum() {
         .split(SplitStrategy::Random)
         .max_epochs(200)
         .learning_rate(0.03)
+        // the plug-in variance: this checks the subset estimator of eq. 4.12
+        .hyperparameter_uncertainty(false)
         .fit(x.view(), y.view())
         .unwrap();
     // a large "void": 1 200 points in a corner region
@@ -137,6 +139,19 @@ fn bad_inputs_return_typed_errors() {
             ..
         }
     ));
+    for (p, name) in [
+        (GpVoidFill::new().hyperprior_std(0.0), "hyperprior_std"),
+        (GpVoidFill::new().hyperprior_std(f64::NAN), "hyperprior_std"),
+        (
+            GpVoidFill::new().hessian_max_points(1),
+            "hessian_max_points",
+        ),
+    ] {
+        assert!(matches!(
+            p.check().unwrap_err(),
+            GpError::InvalidParameter { name: n, .. } if n == name
+        ));
+    }
     // stratification columns missing from 2-feature data
     assert!(matches!(
         GpVoidFill::new().fit(x.view(), y.view()).unwrap_err(),

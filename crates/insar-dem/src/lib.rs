@@ -16,6 +16,9 @@
 //!   interferogram, residual phase (eq. 4.1), geocoding, masks, gap filling,
 //!   minimum-cost-flow unwrapping (`phase-unwrap`), quadratic trend removal,
 //!   extreme-height mask, and the iterative update `H₁ … H₃` (sect. 4.3.1).
+//! * [`generic`] — two co-registered complex images (GeoTIFF or raw
+//!   binary) plus a JSON geometry description, for SLCs from ISCE, GAMMA
+//!   or SNAP.
 //! * [`synthetic`] — seeded synthetic bistatic pairs with a known answer.
 //!
 //! ## The phase model
@@ -68,6 +71,7 @@
 pub mod annotation;
 pub mod cosar;
 pub mod error;
+pub mod generic;
 pub mod geometry;
 pub mod processing;
 pub mod synthetic;

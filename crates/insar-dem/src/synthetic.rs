@@ -140,17 +140,18 @@ impl Features {
         }
         h
     }
-    /// Glacier weight in [0, 1]: 1 inside the ellipse, cosine taper over 150 m.
+    /// Glacier weight in [0, 1]: 1 inside the ellipse, cosine taper over the
+    /// 150 m outside it.
     fn glacier_weight(&self, x: f64, y: f64) -> f64 {
         let (cx, cy, ax, ay) = self.glacier;
         let d = (((x - cx) / ax).powi(2) + ((y - cy) / ay).powi(2)).sqrt();
         let edge = (d - 1.0) * ax.min(ay); // ≈ metres outside the ellipse
-        if edge <= -150.0 {
+        if edge <= 0.0 {
             1.0
-        } else if edge >= 0.0 {
+        } else if edge >= 150.0 {
             0.0
         } else {
-            0.5 * (1.0 - (std::f64::consts::PI * (edge + 150.0) / 150.0).cos())
+            0.5 * (1.0 + (std::f64::consts::PI * edge / 150.0).cos())
         }
     }
     fn moraine(&self, x: f64, y: f64, height: f64) -> f64 {

@@ -2,16 +2,22 @@
 //! surface (glacier thinning, new moraine, orbit-error ramp, speckle at the
 //! chosen coherence), run with the minimum-cost-flow unwrapper.
 
-use insar_dem::processing::{build_lut, fit_trend, generate_dem, simulate, DemParams};
+use insar_dem::processing::{
+    build_lut, eval_trend, fit_trend, generate_dem, phase_noise_std, simulate, DemParams,
+};
 use insar_dem::synthetic::{bistatic_pair, SceneParams};
 use ndarray::Array2;
 
 struct Outcome {
     rmse: f64,
-    predicted: f64,
+    /// Phase-noise height error for the radar pixels of one DEM posting.
+    predicted_cell: f64,
+    /// Phase-noise height error for the looks of the estimator's window.
+    predicted_window: f64,
     bias: f64,
     ramp_residual: f64,
     glacier_error: f64,
+    glacier_pixels: f64,
     rms: Vec<f64>,
 }
 
@@ -30,9 +36,9 @@ fn run(seed: u64, params: &SceneParams) -> Outcome {
     assert_eq!(out.stats.len(), 3);
     let (rows, cols) = out.dem.shape();
     let valid = out.mask.data.mapv(|m| m == 0);
-    let looks = 9.0f64;
     let mut se = 0.0;
-    let mut pred = 0.0;
+    let mut pred_cell = 0.0;
+    let mut pred_window = 0.0;
     let mut n = 0.0;
     let mut errs = Vec::new();
     let mut err_phase = Array2::from_elem((rows, cols), f64::NAN);
@@ -43,12 +49,16 @@ fn run(seed: u64, params: &SceneParams) -> Outcome {
                 continue;
             }
             let e = out.dem.data[[r, c]] - pair.truth.data[[r, c]];
-            let g = out.coherence.data[[r, c]].min(0.999);
+            // The coherence the processing estimated (a product a user has).
+            let g = out.coherence.data[[r, c]];
             let k = out.dphi_dh.data[[r, c]];
-            // Cramér–Rao phase noise of L looks at coherence γ, as height.
-            let sphi = (1.0 - g * g).sqrt() / (g * (2.0 * looks).sqrt());
+            // Cramér–Rao phase noise at coherence γ as height: for the radar
+            // pixels inside this DEM posting, and for the effective looks of
+            // the window the estimator averaged.
+            let cell = out.radar_pixels_per_cell.data[[r, c]].max(1.0);
+            pred_cell += (phase_noise_std(g, cell) / k).powi(2);
+            pred_window += (phase_noise_std(g, out.looks.data[[r, c]]) / k).powi(2);
             se += e * e;
-            pred += (sphi / k).powi(2);
             n += 1.0;
             errs.push(e);
             err_phase[[r, c]] = e * k;
@@ -64,18 +74,14 @@ fn run(seed: u64, params: &SceneParams) -> Outcome {
         .map(|k| out.mask.data.iter().filter(|&&m| m == k).count())
         .collect();
     let inside = (rows * cols - counts[4]) as f64;
-    eprintln!(
-        "mask counts (valid, low coherence, layover, shadow, outside): {counts:?}; stats {:?}",
-        out.stats
-    );
     assert!(
         n > 0.6 * inside,
-        "only {n} valid pixels of {inside} inside the scene"
+        "only {n} valid pixels of {inside} inside the scene (mask counts {counts:?})"
     );
     assert!(glacier.2 > 20.0, "only {} glacier pixels", glacier.2);
     // Residual ramp: the 6-term trend of the final height error, as phase.
     let t = fit_trend(err_phase.view(), valid.view()).unwrap();
-    let tr = insar_dem::processing::eval_trend(&t, rows, cols);
+    let tr = eval_trend(&t, rows, cols);
     let c = tr
         .iter()
         .zip(valid.iter())
@@ -86,17 +92,21 @@ fn run(seed: u64, params: &SceneParams) -> Outcome {
     let ramp_residual = c.iter().map(|x| (x - mean).abs()).fold(0.0, f64::max);
     Outcome {
         rmse: (se / n).sqrt(),
-        predicted: (pred / n).sqrt(),
+        predicted_cell: (pred_cell / n).sqrt(),
+        predicted_window: (pred_window / n).sqrt(),
         bias: sar_core::stats::median(errs.iter().copied()).unwrap(),
         ramp_residual,
         glacier_error: (glacier.0 - glacier.1) / glacier.2,
+        glacier_pixels: glacier.2,
         rms: out.stats.iter().map(|s| s.rms_dh_m).collect(),
     }
 }
 
+/// The end-to-end targets on three synthetic pairs that differ in
+/// seed (terrain, glacier, ramp direction, speckle), size, height of
+/// ambiguity, ramp amplitude and coherence.
 #[test]
 fn synthetic_bistatic_pair_recovers_the_surface() {
-    let mut results = Vec::new();
     for (seed, params) in [
         (11u64, SceneParams::default()),
         (
@@ -109,42 +119,57 @@ fn synthetic_bistatic_pair_recovers_the_surface() {
                 ..SceneParams::default()
             },
         ),
+        (
+            13,
+            SceneParams {
+                height_of_ambiguity_m: 30.0,
+                coherence_stable: 0.85,
+                coherence_glacier: 0.55,
+                glacier_thinning_m: 15.0,
+                lines: 150,
+                samples: 150,
+                ..SceneParams::default()
+            },
+        ),
     ] {
         let o = run(seed, &params);
         eprintln!(
-            "seed {seed}: RMSE {:.3} m (predicted from coherence {:.3} m), median bias {:.3} m, residual ramp {:.4} rad, glacier mean error {:.3} m, rms Δh per iteration {:?}",
-            o.rmse, o.predicted, o.bias, o.ramp_residual, o.glacier_error, o.rms
+            "seed {seed}: H3 RMSE {:.3} m; phase-noise height error predicted from the coherence {:.3} m for the radar pixels of a DEM posting, {:.3} m for the looks of the estimator's window (RMSE/that {:.2}); median bias {:.3} m; residual ramp {:.4} rad; glacier mean error {:.3} m over {} pixels; rms Δh per iteration {:?}",
+            o.rmse, o.predicted_cell, o.predicted_window, o.rmse / o.predicted_window, o.bias, o.ramp_residual, o.glacier_error, o.glacier_pixels, o.rms
         );
-        results.push((o.rmse / o.predicted, o.ramp_residual, o.glacier_error));
-        // The targets are RMSE < predicted, residual ramp < 0.1 rad and
-        // glacier thinning within 1 m; this implementation measures RMSE ≈ 1.9×
-        // the Cramér–Rao prediction, ramps ≈ 0.15–0.35 rad and glacier errors
-        // ≈ 1.5–2 m (printed above), so the bounds asserted here are the
-        // measured levels with margin, not the targets.
-        assert!(o.bias.abs() < 0.5, "bias {}", o.bias);
         assert!(
-            o.rmse < 2.5 * o.predicted,
-            "RMSE {} vs predicted {}",
+            o.rmse < o.predicted_cell,
+            "seed {seed}: RMSE {} m vs predicted {} m",
             o.rmse,
-            o.predicted
+            o.predicted_cell
         );
+        // The window smooths features narrower than itself (the 70 m wide
+        // moraine, steep ridges) and its looks are correlated: RMSE
+        // 1.14–1.23× the Cramér–Rao error of its effective looks was
+        // measured; a noise-amplifying iteration scheme gave 1.8–1.9×.
         assert!(
-            o.ramp_residual < 0.4,
-            "residual ramp {} rad",
+            o.rmse < 1.35 * o.predicted_window,
+            "seed {seed}: RMSE {} m vs {} m for the window's looks",
+            o.rmse,
+            o.predicted_window
+        );
+        assert!(o.bias.abs() < 0.5, "seed {seed}: median bias {} m", o.bias);
+        assert!(
+            o.ramp_residual < 0.1,
+            "seed {seed}: residual ramp {} rad",
             o.ramp_residual
         );
         assert!(
-            o.glacier_error.abs() < 2.5,
-            "glacier thinning error {} m",
+            o.glacier_error.abs() < 1.0,
+            "seed {seed}: glacier thinning error {} m",
             o.glacier_error
         );
         assert!(
             o.rms[1] < o.rms[0] && o.rms[2] < o.rms[1],
-            "Δh must shrink: {:?}",
+            "seed {seed}: Δh must shrink: {:?}",
             o.rms
         );
     }
-    eprintln!("RMSE/predicted and residual ramp per case: {results:?}");
 }
 
 #[test]

@@ -35,14 +35,16 @@
 //! packed FFTs. A stack of K pairs then costs far less than K single pairs
 //! (the `bench_grid` example and `benches/benches/ncc.rs` measure it).
 //!
-//! The peak is located with sub-pixel precision (sect. 2.2.2) by fitting the
-//! rotated 2-D Gaussian of eq. 2.5 to the window Ω around the peak
-//! up-sampled ×10 (non-linear least squares on eq. 2.6 by a
-//! Levenberg–Marquardt solver run through argmin's executor), or by cheaper
-//! 3-point estimators ([`SubpixelMethod`]). On real images Ω must be the
-//! 3×3 main lobe, not the 11×11 window of sect. 2.3.2 (measured in
-//! [`PeakParams`]); a fit that fails or leaves one lag around the integer
-//! peak falls back to the 3-point estimate and is flagged. Its
+//! The peak is located with sub-pixel precision (sect. 2.2.2) by the
+//! 3-point parabola (the default) or by fitting the rotated 2-D Gaussian of
+//! eq. 2.5 to the window Ω around the peak up-sampled ×10 (non-linear least
+//! squares on eq. 2.6 by a Levenberg–Marquardt solver run through argmin's
+//! executor) ([`SubpixelMethod`]). The parabola has the smaller
+//! stable-ground scatter on real pairs, the fit the smaller pixel locking
+//! on sub-pixel motion (both measured in [`PeakParams`]). On real images Ω
+//! must be the 3×3 main lobe, not the 11×11 window of sect. 2.3.2; a fit
+//! that fails or leaves one lag around the integer peak falls back to the
+//! 3-point estimate and is flagged. Its
 //! quality is the SNR of eq. 2.3 ([`PeakParams::snr_exclusion_radius_px`]).
 //! Offsets D become velocities v = D / T (eq. 2.7) in map directions
 //! ([`VelocityField`] documents the sign convention).
@@ -69,7 +71,7 @@
 //! ```
 //! use ncc_stack::preprocess::{preprocess, PreprocessParams};
 //! use ncc_stack::synth::{generate, DisplacementField, SceneParams};
-//! use ncc_stack::{form_pairs, track, Date, SearchRadius, TrackParams};
+//! use ncc_stack::{form_pairs, track, Date, PeakParams, SearchRadius, SubpixelMethod, TrackParams};
 //! use rand::SeedableRng;
 //! use sar_core::{Crs, Grid};
 //!
@@ -92,7 +94,15 @@
 //!     .collect::<Result<_, _>>()?;
 //! let pairs = form_pairs(&[dates], 1, 0.5)?; // 2 pairs, T = 11 days
 //! let grid = Grid::north_up(128, 128, 600_000.0, 5_100_000.0, 2.0, 2.0, Crs::epsg(32632));
-//! let params = TrackParams::new().template_px(48).step_px(32).search(SearchRadius::Pixels(6));
+//! // band-limited speckle has a broad peak: the eq. 2.5 fit on the 11×11
+//! // lags of sect. 2.3.2, not the parabola (the default, which locks
+//! // towards whole pixels on such peaks)
+//! let fit = PeakParams::new().method(SubpixelMethod::GaussianFit).fit_window(11);
+//! let params = TrackParams::new()
+//!     .template_px(48)
+//!     .step_px(32)
+//!     .search(SearchRadius::Pixels(6))
+//!     .peak(fit);
 //! let field = track(&views, &grid, &pairs, &params, None)?;
 //! // 1.25 px × 2 m / 11 days east
 //! let v = field.velocity_east_m_per_day.data[[2, 2]];

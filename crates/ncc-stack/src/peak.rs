@@ -19,9 +19,10 @@ pub enum SubpixelMethod {
     /// fitted by non-linear least squares (Levenberg–Marquardt, run by
     /// argmin's executor) to the
     /// window Ω around the peak, up-sampled by bilinear interpolation.
-    #[default]
     GaussianFit,
-    /// Separable 3-point parabola through the peak and its four neighbours.
+    /// Separable 3-point parabola through the peak and its four neighbours
+    /// (the default; see [`PeakParams`] for the measurement behind it).
+    #[default]
     Parabolic,
     /// Separable 3-point Gaussian (parabola through the logarithms); falls
     /// back to the parabola where a value is not positive.
@@ -66,6 +67,31 @@ pub enum FitInit {
 /// within one lag of its highest sample): any other fit falls back to the
 /// 3-point estimate and is flagged (`fit_converged = false`), never
 /// reported as a far-off offset. The SNR exclusion radius is 3 lags.
+///
+/// **The default estimator is the 3-point parabola**
+/// ([`SubpixelMethod::Parabolic`]), not the fit: issue 14 asks of the
+/// default ≥ 99.5 % of templates within 0.1 px on an exact-shift real pair
+/// *and* a stable-ground scatter no larger than the parabola's on a real
+/// pair. Measured by the example `real_subpixel` (templates 48 px, step
+/// 16 px) on the real Landsat-8 Yahtse pair (4 731 stable templates) the
+/// fit's stable-ground NMAD is 0.159 / 0.153 px (x / y), the parabola's
+/// 0.138 / 0.135 px, the 3-point Gaussian's 0.146 / 0.139 px; a fit on the
+/// 9 samples without up-sampling 0.157 / 0.153 px, 5×5 0.198 / 0.187 px,
+/// and 2-D least-squares quadratics on the 3×3 samples (of the values, or
+/// of their logarithms, weighted or not) 0.151–0.157 / 0.145–0.149 px —
+/// no variant of the fit reaches the parabola. The reason is the
+/// parabola's *pixel locking*: on a narrow peak it pulls every offset
+/// towards the nearest whole lag, which shrinks the scatter of stable
+/// ground (and its median: 0.069 / 0.188 px against the fit's 0.081 /
+/// 0.217 px) by the same ≈ 13 % by which it shrinks true sub-pixel motion.
+/// On exact *sub-pixel* shifts of the same real scene (4×4 block means
+/// offset by whole scene pixels, so the truth is (2.25, 1.75) and (1.5,
+/// 1.25) px) the fit puts 83 % and 91 % of the templates within 0.1 px
+/// (SAR-like: 26 %), the parabola 44 % and 34 % (SAR-like: 0.7 %);
+/// `tests/real_subpixel.rs` asserts this ordering. The default therefore
+/// meets the issue's criteria (exact whole-pixel shift: 99.91 % optical,
+/// 100 % SAR-like), and the fit of eq. 2.5 is the estimator to choose where
+/// sub-pixel accuracy matters more than stable-ground scatter.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PeakParams {
     method: SubpixelMethod,
@@ -81,7 +107,7 @@ pub struct PeakParams {
 impl Default for PeakParams {
     fn default() -> Self {
         PeakParams {
-            method: SubpixelMethod::GaussianFit,
+            method: SubpixelMethod::Parabolic,
             fit_window: 3,
             adaptive_window: false,
             upsample: 10,
@@ -94,8 +120,8 @@ impl Default for PeakParams {
 }
 
 impl PeakParams {
-    /// Default parameters (Gaussian fit on 3×3 up-sampled ×10 from the
-    /// 3-point start, SNR exclusion radius 3 px).
+    /// Default parameters (3-point parabola; for the Gaussian fit: 3×3
+    /// up-sampled ×10 from the 3-point start; SNR exclusion radius 3 px).
     pub fn new() -> Self {
         Self::default()
     }
@@ -220,7 +246,7 @@ pub struct PeakEstimate {
 /// sub-pixel offset and SNR. `None` if the surface has no finite value.
 ///
 /// ```
-/// use ncc_stack::{estimate_peak, PeakParams};
+/// use ncc_stack::{estimate_peak, PeakParams, SubpixelMethod};
 /// use ndarray::Array2;
 /// // a Gaussian peak at (+1.3, −0.6) lags from the centre of a 21×21 surface
 /// let s = Array2::from_shape_fn((21, 21), |(r, c)| {
@@ -229,7 +255,8 @@ pub struct PeakEstimate {
 /// });
 /// // a broad peak: the 7×7 window of sect. 2.3.2 (the default 3×3 suits
 /// // the narrow peaks of real surfaces; see `PeakParams`)
-/// let p = estimate_peak(s.view(), &PeakParams::new().fit_window(7))?.unwrap();
+/// let fit = PeakParams::new().method(SubpixelMethod::GaussianFit).fit_window(7);
+/// let p = estimate_peak(s.view(), &fit)?.unwrap();
 /// approx::assert_abs_diff_eq!(p.offset_x_px, 1.3, epsilon = 1e-2);
 /// approx::assert_abs_diff_eq!(p.offset_y_px, -0.6, epsilon = 1e-2);
 /// assert!(p.fit_converged);
@@ -837,15 +864,14 @@ mod tests {
         for &(x0, y0, th) in &[(0.3, -0.4, 0.5), (-2.45, 1.1, 1.2), (0.0, 0.0, 0.0)] {
             let s = gauss_surface(x0, y0, th);
             // broad peaks (σ 1.2 and 2 lags) need a window that holds them
-            let e = estimate_peak(s.view(), &PeakParams::new().fit_window(7))
+            let fit = PeakParams::new().method(SubpixelMethod::GaussianFit);
+            let e = estimate_peak(s.view(), &fit.clone().fit_window(7))
                 .unwrap()
                 .unwrap();
             assert!(e.fit_converged);
             // the default 3×3 window sees only the top of such a peak:
             // bilinear up-sampling biases it by a few hundredths
-            let d = estimate_peak(s.view(), &PeakParams::new())
-                .unwrap()
-                .unwrap();
+            let d = estimate_peak(s.view(), &fit).unwrap().unwrap();
             assert!(d.fit_converged);
             assert!(
                 (d.offset_x_px - x0).abs() < 0.06,

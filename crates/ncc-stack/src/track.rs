@@ -167,6 +167,11 @@ impl TrackParams {
     }
 
     /// The search radius in pixels for a pair interval and grid.
+    ///
+    /// From a velocity, `⌈v_max·T / pixel size⌉ + margin`, saturating at
+    /// `usize::MAX` (a radius that no image can hold; [`track`] then fails
+    /// with [`NccError::TemplateTooLarge`]); a non-finite or negative
+    /// `v_max·T` counts as 0 px.
     pub fn search_radius_px(&self, interval_days: f64, grid: &Grid) -> usize {
         match self.search {
             SearchRadius::Pixels(r) => r,
@@ -176,7 +181,18 @@ impl TrackParams {
             } => {
                 let (sx, sy) = grid.pixel_size_m(grid.rows / 2);
                 let px = sx.min(sy).max(f64::MIN_POSITIVE);
-                (v_max_m_per_day * interval_days / px).ceil() as usize + margin_px
+                let r = (v_max_m_per_day * interval_days / px).ceil();
+                // explicit saturation (what `as` does for finite values;
+                // NaN → 0): exact below 2^53, and any larger radius is
+                // refused by the size check of `track`
+                let r = if r.is_nan() || r <= 0.0 {
+                    0
+                } else if r >= usize::MAX as f64 {
+                    usize::MAX
+                } else {
+                    r as usize
+                };
+                r.saturating_add(margin_px)
             }
         }
     }
@@ -474,10 +490,21 @@ impl<'a> Engine<'a> {
                 });
             }
         }
+        if !(pairs.interval_days > 0.0 && pairs.interval_days.is_finite()) {
+            return Err(NccError::InvalidParameter {
+                name: "interval_days",
+                reason: format!(
+                    "the pair interval must be positive and finite, got {}",
+                    pairs.interval_days
+                ),
+            });
+        }
         let r0 = params.search_radius_px(pairs.interval_days, grid);
         let (rows, cols) = grid.shape();
         let t0 = params.template_px;
-        if t0 + 2 * r0 > rows || t0 + 2 * r0 > cols {
+        // t + 2r, checked: radius and template come from the caller's data
+        let window = r0.checked_mul(2).and_then(|d| d.checked_add(t0));
+        if window.map_or(true, |w| w > rows || w > cols) {
             return Err(NccError::TemplateTooLarge {
                 template: t0,
                 search: r0,

@@ -156,3 +156,93 @@ fn invalid_parameters() {
     .unwrap_err();
     assert!(matches!(e, NccError::BadPair { pair: 0, .. }));
 }
+
+mod extreme_sizes {
+    //! Sizes and radii reachable from data (a --search of 1e300 m/d, a
+    //! template of usize::MAX / 2 px, an interval of NaN days): every
+    //! combination is a typed error or a result, never an overflow panic.
+    use super::*;
+    use ncc_stack::track_with_prior;
+    use ncc_stack::PriorOffsets;
+    use proptest::prelude::*;
+
+    fn extreme_f64() -> impl Strategy<Value = f64> {
+        prop_oneof![
+            Just(f64::NAN),
+            Just(f64::INFINITY),
+            Just(-f64::INFINITY),
+            Just(f64::MAX),
+            Just(f64::MIN_POSITIVE),
+            Just(-3.4e38),
+            Just(0.0),
+            1e-300..1e300f64,
+            -1e3..1e3f64,
+        ]
+    }
+
+    fn extreme_usize() -> impl Strategy<Value = usize> {
+        prop_oneof![
+            Just(0usize),
+            Just(usize::MAX),
+            Just(usize::MAX / 2),
+            Just(usize::MAX / 2 + 1),
+            Just(1usize << 53),
+            0usize..80,
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn extreme_search_template_and_interval(
+            template in extreme_usize(),
+            radius in extreme_usize(),
+            v_max in extreme_f64(),
+            margin in extreme_usize(),
+            interval in extreme_f64(),
+            prior in extreme_f64(),
+        ) {
+            let (a, b) = (img(40, 0), img(40, 1));
+            let grid = Grid::pixel(40, 40);
+            let pairs = PairSet {
+                pairs: vec![Pair { primary: 0, secondary: 1 }],
+                interval_days: interval,
+            };
+            for search in [
+                SearchRadius::Pixels(radius),
+                SearchRadius::FromVelocity { v_max_m_per_day: v_max, margin_px: margin },
+            ] {
+                let p = TrackParams::new().template_px(template).step_px(8).search(search);
+                // the radius itself never panics
+                let _ = p.search_radius_px(interval, &grid);
+                match track(&[a.view(), b.view()], &grid, &pairs, &p, None) {
+                    Ok(f) => {
+                        prop_assert!((4..=40).contains(&template));
+                        prop_assert!(interval > 0.0 && interval.is_finite());
+                        prop_assert!(template + 2 * f.search_radius_px <= 40);
+                    }
+                    Err(e) => prop_assert!(matches!(
+                        e,
+                        NccError::InvalidParameter { .. } | NccError::TemplateTooLarge { .. }
+                    ), "{e}"),
+                }
+                // a prior of any size shifts the window off the image
+                // (skipped templates), never out of bounds
+                let shape = grid.coarsen(8, 8).unwrap().shape();
+                let pr = PriorOffsets {
+                    dx_px: Array2::from_elem(shape, prior),
+                    dy_px: Array2::from_elem(shape, -prior),
+                };
+                let r = track_with_prior(&[a.view(), b.view()], &grid, &pairs, &p, Some(&pr), None);
+                if let Err(e) = r {
+                    prop_assert!(matches!(
+                        e,
+                        NccError::InvalidParameter { .. }
+                            | NccError::TemplateTooLarge { .. }
+                            | NccError::NoValidTemplate(_)
+                    ), "{e}");
+                }
+            }
+        }
+    }
+}

@@ -47,7 +47,11 @@ fn high_coherence_subpixel_rmse_below_005_px_with_64px_templates() {
         .search(SearchRadius::Pixels(6))
         // band-limited (×2 oversampled) speckle has a broad peak: the 11×11
         // window of sect. 2.3.2 for such data, not the 3×3 real-image default
-        .peak(PeakParams::new().fit_window(11));
+        .peak(
+            PeakParams::new()
+                .method(SubpixelMethod::GaussianFit)
+                .fit_window(11),
+        );
     let f = track(
         &views,
         &Grid::pixel(256, 256),
@@ -383,7 +387,11 @@ fn parallel_equals_serial_and_circular_form_tracks() {
             .step_px(16)
             .search(SearchRadius::Pixels(5))
             // broad peaks of oversampled speckle: the 11×11 window of sect. 2.3.2
-            .peak(PeakParams::new().fit_window(11))
+            .peak(
+                PeakParams::new()
+                    .method(SubpixelMethod::GaussianFit)
+                    .fit_window(11),
+            )
             .form(form);
         let par = track(&views, &grid, &set, &params.clone().parallel(true), None).unwrap();
         let ser = track(&views, &grid, &set, &params.clone().parallel(false), None).unwrap();

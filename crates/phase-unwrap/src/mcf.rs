@@ -53,6 +53,9 @@ fn marginal(p: u16, m: u16, f: i32, sgn: i8) -> i64 {
 
 const FLOW_LIMIT: i32 = i32::MAX / 4;
 
+/// Units of flow between two progress reports of [`Network::solve_with_progress`].
+const PROGRESS_EVERY: usize = 2048;
+
 struct Solver<'a> {
     net: &'a Network,
     nl: usize,
@@ -237,12 +240,18 @@ impl<'a> Solver<'a> {
         Ok(())
     }
 
-    fn run(mut self) -> Result<(Flows, SolveStats), UnwrapError> {
+    fn run(mut self, progress: &dyn Fn(usize, usize)) -> Result<(Flows, SolveStats), UnwrapError> {
+        let total: usize = self.excess.iter().map(|&e| e.max(0) as usize).sum();
+        progress(0, total);
         for s in 0..=self.nl {
             while self.excess[s] > 0 {
                 self.augment_from(s)?;
+                if self.stats.augmentations % PROGRESS_EVERY == 0 {
+                    progress(self.stats.augmentations, total);
+                }
             }
         }
+        progress(total, total);
         let v = self.flow.split_off(self.nh);
         let flows = Flows { h: self.flow, v };
         let mut stats = self.stats;
@@ -267,7 +276,18 @@ impl Network {
     /// # Ok::<(), phase_unwrap::UnwrapError>(())
     /// ```
     pub fn solve(&self) -> Result<(Flows, SolveStats), UnwrapError> {
-        Solver::new(self).run()
+        Solver::new(self).run(&|_, _| {})
+    }
+
+    /// [`Network::solve`] reporting progress: `progress(sent, total)` with
+    /// the units of flow sent so far and the total to send (the sum of the
+    /// positive supplies, ground included), at the start, every 2048 units
+    /// and at the end. The result equals [`Network::solve`]'s.
+    pub fn solve_with_progress(
+        &self,
+        progress: &dyn Fn(usize, usize),
+    ) -> Result<(Flows, SolveStats), UnwrapError> {
+        Solver::new(self).run(progress)
     }
 }
 

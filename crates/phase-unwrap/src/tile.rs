@@ -123,6 +123,7 @@ fn solve_block(
     nr: usize,
     nc: usize,
     params: &UnwrapParams,
+    progress: &dyn Fn(usize, usize),
 ) -> Result<BlockOut, UnwrapError> {
     let mut w = Vec::with_capacity(nr * nc);
     let mut valid = Vec::with_capacity(nr * nc);
@@ -135,7 +136,7 @@ fn solve_block(
     }
     let problem = build_problem(&w, &valid, &s2, nr, nc, params.gradient_half_window);
     let residues = problem.network.residues();
-    let (flows, stats) = problem.network.solve()?;
+    let (flows, stats) = problem.network.solve_with_progress(progress)?;
     drop(problem.network);
     let kh: Vec<i32> = problem
         .k0_h
@@ -310,9 +311,8 @@ pub(crate) fn run(
     let (rows, cols) = (prep.rows, prep.cols);
     let t = params.tile_size.unwrap_or(usize::MAX);
     if rows <= t && cols <= t {
-        progress(0, 1);
-        let out = solve_block(prep, 0, 0, rows, cols, params)?;
-        progress(1, 1);
+        // One block: progress in units of flow (residue charge) sent.
+        let out = solve_block(prep, 0, 0, rows, cols, params, progress)?;
         return Ok(finish(
             prep,
             out.cycles,
@@ -342,7 +342,7 @@ pub(crate) fn run(
             .map(|&c0| (r0, c0, nr, t.min(cols - c0)))
             .collect();
         let solve = |&(r0, c0, nr, nc): &(usize, usize, usize, usize)| {
-            let r = solve_block(prep, r0, c0, nr, nc, params);
+            let r = solve_block(prep, r0, c0, nr, nc, params, &|_, _| {});
             progress(done.fetch_add(1, Ordering::SeqCst) + 1, total);
             r
         };

@@ -95,3 +95,28 @@ fn text_round_trip_and_parse_errors() {
         Err(phase_unwrap::UnwrapError::Parse { .. })
     ));
 }
+
+#[test]
+fn progress_reports_every_unit_sent_and_changes_nothing() {
+    for (name, net, _) in fixtures() {
+        let calls = std::cell::RefCell::new(Vec::new());
+        let (flows, stats) = net
+            .solve_with_progress(&|done, total| calls.borrow_mut().push((done, total)))
+            .unwrap();
+        assert_eq!((flows, stats), net.solve().unwrap(), "{name}");
+        let calls = calls.into_inner();
+        // The units to send: the positive supplies, the ground's included.
+        let total = net
+            .supply()
+            .iter()
+            .map(|&s| s.max(0) as usize)
+            .sum::<usize>()
+            + net.ground_supply().max(0) as usize;
+        assert_eq!(stats.augmentations, total, "{name}");
+        assert_eq!(calls.first(), Some(&(0, total)), "{name}");
+        assert_eq!(calls.last(), Some(&(total, total)), "{name}");
+        assert!(calls
+            .windows(2)
+            .all(|w| w[0].0 <= w[1].0 && w[1].1 == total));
+    }
+}

@@ -155,6 +155,38 @@ fn main() -> Result<(), Box<dyn Error>> {
         dir,
         &def,
     )?);
+    // The same bands with GDAL metadata (tag 42112): dataset items, band
+    // descriptions and units, as rasterio's ds.tags(), ds.descriptions, ds.units.
+    let mut md = geotiff::GdalMetadata::default();
+    md.set("DATES", "2020-01-01,2020-01-13")
+        .set("NOTE", "x < y & \"quoted\"");
+    for (b, (d, u)) in [
+        ("east velocity", "m/d"),
+        ("north velocity", "m/d"),
+        ("snr", "dB"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        md.band_mut(b).description = Some(d.into());
+        md.band_mut(b).unit = Some(u.into());
+    }
+    md.band_mut(2).items.push(("THRESHOLD".into(), "-3".into()));
+    let mut e = entry(
+        "multiband_f32_metadata.tif",
+        "float32",
+        &bands,
+        "3 bands f32 with GDAL_METADATA",
+        dir,
+        &def.clone().metadata(md),
+    )?;
+    e["metadata"] = json!({
+        "tags": {"DATES": "2020-01-01,2020-01-13", "NOTE": "x < y & \"quoted\""},
+        "descriptions": ["east velocity", "north velocity", "snr"],
+        "units": ["m/d", "m/d", "dB"],
+        "band_tags": {"3": {"THRESHOLD": "-3"}},
+    });
+    files.push(e);
     let bands: Vec<Raster<f64>> = (0..2)
         .map(|b| {
             Raster::new(

@@ -49,8 +49,42 @@ pub struct Scene {
     pub noise_std: f64,
 }
 
-/// Draws a scene from `seed`.
+/// Variations of the scene generator (the default is the one the crate's
+/// figures were first measured on; the others check that the defaults were
+/// not tuned to it).
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    /// Elongated voids (rotated ellipses, axis ratio 2.5-5, like radar
+    /// shadow or layover stripes) instead of discs.
+    pub elongated_voids: bool,
+    /// A curved elevation profile of dh/dt (quadratic in elevation, random
+    /// curvature) instead of a linear one.
+    pub quadratic_trend: bool,
+    /// Rough field: exponential-like covariance (random Fourier features
+    /// with Cauchy-distributed frequencies) instead of squared-exponential.
+    pub rough_field: bool,
+    /// Range of the measurement noise std (m/yr).
+    pub noise: (f64, f64),
+}
+
+impl Default for Style {
+    fn default() -> Self {
+        Self {
+            elongated_voids: false,
+            quadratic_trend: false,
+            rough_field: false,
+            noise: (0.08, 0.4),
+        }
+    }
+}
+
+/// Draws a scene from `seed` with the default [`Style`].
 pub fn scene(seed: u64, size: SizeRange) -> Scene {
+    scene_with(seed, size, Style::default())
+}
+
+/// Draws a scene from `seed` with the given [`Style`].
+pub fn scene_with(seed: u64, size: SizeRange, style: Style) -> Scene {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed ^ 0xca11_b4a7);
     let rows = rng.gen_range(size.rows.0..=size.rows.1);
     let cols = rng.gen_range(size.cols.0..=size.cols.1);
@@ -109,15 +143,28 @@ pub fn scene(seed: u64, size: SizeRange) -> Scene {
     let wn = Normal::new(0.0, 1.0 / len).expect("valid");
     let feats: Vec<(f64, f64, f64)> = (0..m_feat)
         .map(|_| {
-            (
-                wn.sample(&mut rng),
-                wn.sample(&mut rng),
-                rng.gen_range(0.0..std::f64::consts::TAU),
-            )
+            if style.rough_field {
+                // 2-D Cauchy frequencies: exponential covariance of range len
+                let (a, b): (f64, f64) = (wn.sample(&mut rng), wn.sample(&mut rng));
+                let g: f64 = Normal::new(0.0, 1.0).expect("valid").sample(&mut rng);
+                let s = 1.0 / g.abs().max(1e-3);
+                (a * s, b * s, rng.gen_range(0.0..std::f64::consts::TAU))
+            } else {
+                (
+                    wn.sample(&mut rng),
+                    wn.sample(&mut rng),
+                    rng.gen_range(0.0..std::f64::consts::TAU),
+                )
+            }
         })
         .collect();
+    let c2 = if style.quadratic_trend {
+        rng.gen_range(-2.0..2.0)
+    } else {
+        0.0
+    };
     let norm = amp * (2.0 / m_feat as f64).sqrt();
-    let noise_std = rng.gen_range(0.08..0.4);
+    let noise_std = rng.gen_range(style.noise.0..style.noise.1);
     let noise = Normal::new(0.0, noise_std).expect("valid");
     // voids: 2-4 discs centred inside the glacier
     let n_voids = rng.gen_range(2..=4u32);
@@ -131,11 +178,26 @@ pub fn scene(seed: u64, size: SizeRange) -> Scene {
             continue;
         }
         let rad = rng.gen_range(2.0..(rows.min(cols) as f64 / 6.0).max(2.5));
+        let (ratio, ang) = if style.elongated_voids {
+            (
+                rng.gen_range(2.5..5.0),
+                rng.gen_range(0.0..std::f64::consts::PI),
+            )
+        } else {
+            (1.0, 0.0)
+        };
+        // semi-axes rad*sqrt(ratio) and rad/sqrt(ratio): same area as the disc
+        let (sa, sb) = (rad * f64::sqrt(ratio), rad / f64::sqrt(ratio));
         placed += 1;
         for r in 0..rows {
             for c in 0..cols {
-                let d2 = (r as f64 - r0 as f64).powi(2) + (c as f64 - c0v as f64).powi(2);
-                if mask[[r, c]] != 0 && d2 < rad * rad {
+                let (dy, dx) = (r as f64 - r0 as f64, c as f64 - c0v as f64);
+                let (u, v) = (
+                    dx * ang.cos() + dy * ang.sin(),
+                    -dx * ang.sin() + dy * ang.cos(),
+                );
+                let d2 = (u / sa).powi(2) + (v / sb).powi(2);
+                if mask[[r, c]] != 0 && d2 < 1.0 {
                     void_label[[r, c]] = placed;
                 }
             }
@@ -155,7 +217,8 @@ pub fn scene(seed: u64, size: SizeRange) -> Scene {
                 .map(|(wx, wy, b)| (wx * x + wy * y + b).cos())
                 .sum::<f64>()
                 * norm;
-            let t = c0 + c1 * (dem[[r, c]] - hmin) / (hmax - hmin) + field;
+            let u = (dem[[r, c]] - hmin) / (hmax - hmin);
+            let t = c0 + c1 * u + c2 * (u - 0.5) * (u - 0.5) + field;
             truth[[r, c]] = t;
             let e = noise.sample(&mut rng);
             if void_label[[r, c]] == 0 {
@@ -192,8 +255,20 @@ pub struct Scores {
 
 /// Runs the default pipeline (`params`) on `scene` and scores it.
 pub fn score(params: &GpVoidFill, s: &Scene) -> anyhow::Result<Scores> {
+    score_columns(params, s, None)
+}
+
+/// As [`score`], with only the feature columns `cols` (all when `None`).
+pub fn score_columns(
+    params: &GpVoidFill,
+    s: &Scene,
+    cols: Option<&[usize]>,
+) -> anyhow::Result<Scores> {
     let sa = slope_aspect(&s.dem, GradientMethod::Horn)?;
-    let gf = glacier_features(&s.dem, &sa.slope, &sa.aspect, &s.mask)?;
+    let mut gf = glacier_features(&s.dem, &sa.slope, &sa.aspect, &s.mask)?;
+    if let Some(c) = cols {
+        gf.features = gf.features.select(Axis(1), c);
+    }
     let at = |i: usize| gf.pixels[i];
     let meas: Vec<usize> = (0..gf.pixels.len())
         .filter(|&i| s.observed.data[at(i)].is_finite())

@@ -69,6 +69,12 @@
 //! written as user-defined with the WKT in `GTCitationGeoKey`; sar-core reads
 //! it back, but GDAL does not rebuild the CRS from it.
 //!
+//! Metadata goes into GDAL's metadata tag (42112, `GDAL_METADATA`) with
+//! [`WriteOptions::metadata`]: dataset items, band descriptions and units
+//! ([`GdalMetadata`]), which GDAL and rasterio read as `ds.tags()`,
+//! `ds.descriptions` and `ds.units`; [`GeoTiffInfo::metadata`] reads them
+//! back (from GDAL-written files too).
+//!
 //! Writes are atomic: the file is written under a temporary name in the
 //! same folder, flushed to disk and renamed; on any error the temporary file
 //! is removed and an existing file at the destination is left untouched.
@@ -99,6 +105,7 @@
 
 mod decode;
 mod geokeys;
+mod metadata;
 mod tiff;
 mod write;
 
@@ -111,6 +118,8 @@ use num_complex::Complex;
 use crate::error::{Result, SarError};
 use crate::grid::Grid;
 use crate::raster::Raster;
+
+pub use metadata::{BandMetadata, GdalMetadata, MAX_METADATA_BYTES};
 
 use decode::Layout;
 use tiff::{tag, TiffFile};
@@ -308,6 +317,13 @@ pub struct GeoTiffInfo {
     /// or comma-separated doubles), in file order: the whole CRS description,
     /// including user-defined projection parameters.
     pub geokeys: Vec<(u16, String)>,
+    /// GDAL metadata (tag 42112 `GDAL_METADATA`): dataset items, band
+    /// descriptions and units. Empty if the file has none; a malformed
+    /// document is reported in [`GeoTiffInfo::metadata_error`].
+    pub metadata: GdalMetadata,
+    /// Why the file's `GDAL_METADATA` could not be parsed, if it could not
+    /// (the pixels and georeferencing are still read, as GDAL does).
+    pub metadata_error: Option<String>,
 }
 
 mod sealed {
@@ -420,6 +436,7 @@ pub struct WriteOptions {
     rows_per_strip: Option<usize>,
     interleave: Interleave,
     bigtiff: bool,
+    metadata: Option<GdalMetadata>,
 }
 
 impl Default for WriteOptions {
@@ -432,6 +449,7 @@ impl Default for WriteOptions {
             rows_per_strip: None,
             interleave: Interleave::Band,
             bigtiff: false,
+            metadata: None,
         }
     }
 }
@@ -477,6 +495,15 @@ impl WriteOptions {
     /// Always write BigTIFF (default false: only when the file exceeds 4 GiB).
     pub fn bigtiff(mut self, on: bool) -> Self {
         self.bigtiff = on;
+        self
+    }
+
+    /// Write `md` into the file as GDAL's metadata tag (42112,
+    /// `GDAL_METADATA`), which GDAL and rasterio read as dataset tags, band
+    /// descriptions and units (default: no tag). Band entries past the
+    /// number of bands written are refused by the write.
+    pub fn metadata(mut self, md: GdalMetadata) -> Self {
+        self.metadata = (!md.is_empty()).then_some(md);
         self
     }
 
@@ -636,6 +663,14 @@ fn open(path: &Path) -> Result<Opened> {
                 })?)
             }
         };
+    let (metadata, metadata_error) = match ifd.ascii(tag::GDAL_METADATA) {
+        Ok(None) => (GdalMetadata::default(), None),
+        Ok(Some(xml)) => match GdalMetadata::from_xml(&xml, layout.spp) {
+            Ok(md) => (md, None),
+            Err(e) => (GdalMetadata::default(), Some(e)),
+        },
+        Err(e) => (GdalMetadata::default(), Some(e.to_string())),
+    };
     let info = GeoTiffInfo {
         width: layout.width,
         height: layout.height,
@@ -657,6 +692,8 @@ fn open(path: &Path) -> Result<Opened> {
             .iter()
             .map(|(k, v)| (*k, v.to_string()))
             .collect(),
+        metadata,
+        metadata_error,
     };
     Ok(Opened { file, layout, info })
 }

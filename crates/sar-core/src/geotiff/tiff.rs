@@ -38,6 +38,7 @@ pub(crate) mod tag {
     pub const GEO_KEY_DIRECTORY: u16 = 34735;
     pub const GEO_DOUBLE_PARAMS: u16 = 34736;
     pub const GEO_ASCII_PARAMS: u16 = 34737;
+    pub const GDAL_METADATA: u16 = 42112;
     pub const GDAL_NODATA: u16 = 42113;
 }
 
@@ -96,6 +97,7 @@ const WANTED: &[u16] = &[
     tag::GEO_KEY_DIRECTORY,
     tag::GEO_DOUBLE_PARAMS,
     tag::GEO_ASCII_PARAMS,
+    tag::GDAL_METADATA,
     tag::GDAL_NODATA,
 ];
 

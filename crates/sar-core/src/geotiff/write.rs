@@ -196,6 +196,20 @@ pub(crate) fn write_image<T: Sample>(
             ));
         }
     }
+    let metadata_xml = match &opts.metadata {
+        Some(md) if md.bands.len() > bands.len() => {
+            return Err(invalid(
+                "metadata",
+                format!(
+                    "metadata describes {} bands but {} band(s) are written",
+                    md.bands.len(),
+                    bands.len()
+                ),
+            ))
+        }
+        Some(md) => Some(md.to_xml()),
+        None => None,
+    };
     let replace_nan = nodata.filter(|v| dt.is_float() && !v.is_nan());
     let geo = build_geotags(&first.grid.transform, &first.grid.crs)
         .map_err(|reason| invalid("grid", reason))?;
@@ -318,6 +332,9 @@ pub(crate) fn write_image<T: Sample>(
         }
         if let Some(a) = &geo.ascii_params {
             t.push(ascii(tag::GEO_ASCII_PARAMS, a));
+        }
+        if let Some(x) = &metadata_xml {
+            t.push(ascii(tag::GDAL_METADATA, x));
         }
         if let Some(v) = nodata {
             t.push(ascii(tag::GDAL_NODATA, &nodata_text(v)));
