@@ -40,6 +40,8 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     crate::demo_massbalance::demo_part(&dir, &mut report)?;
     crate::cmd_velocity::demo_part(&dir, &mut report)?;
     crate::cmd_velocity_series::demo_part(&dir, &mut report)?;
+    // parts that name their folder name the staging one: show the final one
+    let report = report.replace(&dir.display().to_string(), &args.out.display().to_string());
     let path = dir.join("report.txt");
     crate::util::write_text_atomic(&path, &report)?;
     stage.commit()?;
