@@ -46,9 +46,10 @@
 //!   satellite elevation data sets for quantifying glacier thickness change.
 //!   The Cryosphere 5, 271–290.
 
-#[cfg(feature = "rayon")]
 use ndarray::Zip;
 use ndarray::{Array2, ArrayView2};
+#[cfg(feature = "rayon")]
+use sar_core::linalg::{solve_dense, Singularity};
 use sar_core::terrain::{gradient, GradientMethod};
 use sar_core::{stats, Raster};
 use serde::Serialize;
@@ -427,36 +428,6 @@ fn slope_tan_aspect(
     Ok((tan, asp))
 }
 
-/// Solve the small dense system `a x = b` (row-major n×n) by Gaussian
-/// elimination with partial pivoting; `None` if singular.
-fn solve(mut a: Vec<f64>, mut b: Vec<f64>, n: usize) -> Option<Vec<f64>> {
-    for k in 0..n {
-        let p = (k..n).max_by(|&i, &j| a[i * n + k].abs().total_cmp(&a[j * n + k].abs()))?;
-        if a[p * n + k].abs() < 1e-12 * (1.0 + a[k * n + k].abs()) || !a[p * n + k].is_finite() {
-            return None;
-        }
-        if p != k {
-            for j in 0..n {
-                a.swap(k * n + j, p * n + j);
-            }
-            b.swap(k, p);
-        }
-        for i in k + 1..n {
-            let f = a[i * n + k] / a[k * n + k];
-            for j in k..n {
-                a[i * n + j] -= f * a[k * n + j];
-            }
-            b[i] -= f * b[k];
-        }
-    }
-    let mut x = vec![0.0; n];
-    for k in (0..n).rev() {
-        let s: f64 = (k + 1..n).map(|j| a[k * n + j] * x[j]).sum();
-        x[k] = (b[k] - s) / a[k * n + k];
-    }
-    x.iter().all(|v| v.is_finite()).then_some(x)
-}
-
 /// Least squares of `y ≈ Σ β_j f_j` from rows of features `f` (with weights).
 fn least_squares(rows: &[(Vec<f64>, f64, f64)], p: usize) -> Option<Vec<f64>> {
     let mut ata = vec![0.0; p * p];
@@ -469,7 +440,7 @@ fn least_squares(rows: &[(Vec<f64>, f64, f64)], p: usize) -> Option<Vec<f64>> {
             }
         }
     }
-    solve(ata, aty, p)
+    solve_dense(ata, aty, Singularity::Relative(1e-12))
 }
 
 fn fit_nuth_kaab(

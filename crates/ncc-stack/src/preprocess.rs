@@ -5,6 +5,7 @@
 use ndarray::{Array2, ArrayView2};
 use num_complex::Complex64;
 use rustfft::FftPlanner;
+use sar_core::linalg::{solve_dense, Singularity};
 
 use crate::error::{NccError, Result};
 use crate::fft2::fft2_rect;
@@ -229,7 +230,7 @@ impl CosineKernel {
                     }
                 }
             }
-            let Some(coef) = solve_dense(&mut ata, &mut atb, n) else {
+            let Some(coef) = solve_dense(ata, atb, Singularity::Absolute(1e-300)) else {
                 continue;
             };
             let err = (0..=h)
@@ -349,36 +350,6 @@ fn conv2_cosine(img: &Array2<f64>, ck: &CosineKernel, parallel: bool) -> Array2<
         }
     });
     Array2::from_shape_vec((rows, cols), out).expect("shape")
-}
-
-/// Solve the dense n×n system `a x = b` (row-major `a`) by Gaussian
-/// elimination with partial pivoting; `None` if singular.
-fn solve_dense(a: &mut [f64], b: &mut [f64], n: usize) -> Option<Vec<f64>> {
-    for k in 0..n {
-        let p = (k..n).max_by(|&i, &j| a[i * n + k].abs().total_cmp(&a[j * n + k].abs()))?;
-        if !(a[p * n + k].abs() > 1e-300) {
-            return None;
-        }
-        if p != k {
-            for j in 0..n {
-                a.swap(k * n + j, p * n + j);
-            }
-            b.swap(k, p);
-        }
-        for i in k + 1..n {
-            let f = a[i * n + k] / a[k * n + k];
-            for j in k..n {
-                a[i * n + j] -= f * a[k * n + j];
-            }
-            b[i] -= f * b[k];
-        }
-    }
-    let mut x = vec![0.0; n];
-    for i in (0..n).rev() {
-        let s: f64 = (i + 1..n).map(|j| a[i * n + j] * x[j]).sum();
-        x[i] = (b[i] - s) / a[i * n + i];
-    }
-    x.iter().all(|v| v.is_finite()).then_some(x)
 }
 
 /// How a low-pass kernel is applied: directly, or by its cosine series.

@@ -61,6 +61,7 @@ pub mod date;
 pub mod error;
 pub mod geotiff;
 pub mod grid;
+pub mod linalg;
 pub mod points;
 pub mod proj;
 pub mod raster;

@@ -31,6 +31,7 @@ use argmin::core::{
     CostFunction, Error as ArgminError, Executor, TerminationReason, TerminationStatus,
 };
 use argmin::solver::neldermead::NelderMead;
+use sar_core::linalg::{solve_dense, Singularity};
 
 use crate::error::{Result, UncertaintyError};
 use crate::model::{ModelKind, VariogramComponent, VariogramModel};
@@ -221,39 +222,6 @@ struct Problem<'a> {
     sb: Vec<(f64, f64)>,
 }
 
-/// Solve a small dense system in place (partial pivoting); `None` if singular.
-fn solve_dense(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Option<Vec<f64>> {
-    let n = b.len();
-    let scale = a
-        .iter()
-        .flatten()
-        .fold(0.0f64, |m, v| m.max(v.abs()))
-        .max(1e-300);
-    for c in 0..n {
-        let p = (c..n).max_by(|&i, &j| a[i][c].abs().total_cmp(&a[j][c].abs()))?;
-        if a[p][c].abs() <= 1e-12 * scale {
-            return None;
-        }
-        a.swap(c, p);
-        b.swap(c, p);
-        let (top, bottom) = a.split_at_mut(c + 1);
-        let pivot = &top[c];
-        for (k, row) in bottom.iter_mut().enumerate() {
-            let f = row[c] / pivot[c];
-            for (x, &pv) in row[c..].iter_mut().zip(&pivot[c..]) {
-                *x -= f * pv;
-            }
-            b[c + 1 + k] -= f * b[c];
-        }
-    }
-    let mut x = vec![0.0; n];
-    for c in (0..n).rev() {
-        let s: f64 = (c + 1..n).map(|k| a[c][k] * x[k]).sum();
-        x[c] = (b[c] - s) / a[c][c];
-    }
-    Some(x)
-}
-
 impl Problem<'_> {
     /// Box-constrained optimal sills (the nugget last, if fitted) and the
     /// weighted SSE for given ranges.
@@ -305,7 +273,7 @@ impl Problem<'_> {
             let free: Vec<usize> = (0..k).filter(|&c| st[c] == 0).collect();
             if !free.is_empty() {
                 let m = free.len();
-                let mut a = vec![vec![0.0; m]; m];
+                let mut a = vec![0.0; m * m];
                 let mut b = vec![0.0; m];
                 #[allow(clippy::needless_range_loop)] // i indexes g[c], y and w together
                 for i in 0..n {
@@ -314,11 +282,13 @@ impl Problem<'_> {
                     for (p, &cp) in free.iter().enumerate() {
                         b[p] += self.w[i] * g[cp][i] * r;
                         for (q, &cq) in free.iter().enumerate() {
-                            a[p][q] += self.w[i] * g[cp][i] * g[cq][i];
+                            a[p * m + q] += self.w[i] * g[cp][i] * g[cq][i];
                         }
                     }
                 }
-                let Some(x) = solve_dense(a, b) else { continue };
+                let Some(x) = solve_dense(a, b, Singularity::Relative(1e-12)) else {
+                    continue;
+                };
                 let mut feasible = true;
                 for (p, &c) in free.iter().enumerate() {
                     if x[p] < self.sb[c].0 - 1e-12 || x[p] > self.sb[c].1 + 1e-12 {
