@@ -106,13 +106,16 @@ fn bench(c: &mut Criterion) {
     g.bench_function("glaciers_local_hypsometric_4", |b| {
         b.iter(|| process_glaciers(&inputs, &hyps).expect("glaciers"))
     });
-    let gp = GlacierParams::default()
-        .min_area_km2(0.1)
-        .fill(FillMethod::Gp(Box::new(
-            gp_voidfill::GpVoidFill::new().max_iterations(40),
-        )));
-    g.bench_function("glaciers_gp_4", |b| {
+    // the default fill: the GP with the region preset (`region_gp`)
+    let gp = GlacierParams::default().min_area_km2(0.1);
+    g.bench_function("glaciers_gp_region_preset_4", |b| {
         b.iter(|| process_glaciers(&inputs, &gp).expect("glaciers"))
+    });
+    let thesis = GlacierParams::default()
+        .min_area_km2(0.1)
+        .fill(FillMethod::Gp(Box::new(gp_voidfill::GpVoidFill::new())));
+    g.bench_function("glaciers_gp_thesis_settings_4", |b| {
+        b.iter(|| process_glaciers(&inputs, &thesis).expect("glaciers"))
     });
     g.finish();
 }

@@ -18,12 +18,19 @@ The test crates/gp-voidfill/tests/sklearn_validation.rs fits the crate's
 default pipeline (GpVoidFill::new().fit_with_validation) on the same
 points and asserts a validation RMSE no worse than scikit-learn's.
 
+With arguments `N_TRAIN N_VAL` (e.g. `3000 1000`, the issue's n <= 3 000) the
+same generator and fit run on N_TRAIN + N_VAL points and the result goes to
+gp_sklearn_validation_<N_TRAIN>.json (read by the test
+`default_validation_rmse_no_worse_than_sklearn_at_3000`).
+
 Run (from the workspace root):
     python3 -m venv /work/venvs/gp && /work/venvs/gp/bin/pip install numpy scikit-learn
     /work/venvs/gp/bin/python tools/reference/gp_sklearn_validation.py
+    OMP_NUM_THREADS=1 /work/venvs/gp/bin/python tools/reference/gp_sklearn_validation.py 3000 1000
 """
 import json
 import os
+import sys
 import time
 
 import numpy as np
@@ -69,7 +76,9 @@ def fit_sklearn(zt, yt, zv, yv, restarts):
 
 
 def main():
-    n_train, n_val = 600, 300
+    n_train = int(sys.argv[1]) if len(sys.argv) > 1 else 600
+    n_val = int(sys.argv[2]) if len(sys.argv) > 2 else 300
+    out_path = OUT if n_train == 600 else OUT.replace(".json", f"_{n_train}.json")
     x, t, truth = make_data(n_train + n_val, 20261130)
     xt, yt, xv, yv = x[:n_train], t[:n_train], x[n_train:], t[n_train:]
     mu, sd = xt.mean(0), xt.std(0)
@@ -85,7 +94,7 @@ def main():
         "val_truth": truth[n_train:].tolist(),
         "sklearn_default": default,
     }
-    with open(OUT, "w") as f:
+    with open(out_path, "w") as f:
         json.dump(out, f)
     print(json.dumps({k: v for k, v in out.items() if k.startswith("sklearn")}, indent=1))
 

@@ -5,7 +5,7 @@ Run (the Rust example writes the rasters and its own stage timings):
   cargo build --release -p geodetic-mb --example region_timing
   target/release/examples/region_timing 5000 500 K /tmp/mb_region
   /work/venvs/mb/bin/python tools/reference/mb_xdem_timing.py /tmp/mb_region [max_neff_s]
-  (venv: python3 -m venv /work/venvs/mb && /work/venvs/mb/bin/pip install xdem==0.2.3)
+  (venv: python3 -m venv /work/venvs/mb && /work/venvs/mb/bin/pip install xdem==0.2.3 scikit-gstat)
 
 Reads reference.tif, later.tif (the later DEM resampled onto the reference
 grid, before co-registration), stable.tif (uint8 stable-terrain mask),

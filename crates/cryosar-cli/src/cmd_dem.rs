@@ -14,7 +14,8 @@ use crate::util::{write_f32_with_metadata, OutputSet};
 /// Arguments of `cryosar dem`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// CoSSC product directory (the one holding the TDM*.xml main annotation).
+    /// TanDEM-X CoSSC product directory (the one holding the TDM*.xml main annotation;
+    /// COSAR v1 int16 or v2 half-float images; the active satellite is the inSARmasterID).
     #[arg(long, required_unless_present = "slc1", conflicts_with_all = ["slc1", "slc2", "geometry"])]
     pub cossc: Option<PathBuf>,
     /// Generic input instead of --cossc: the first (active) co-registered SLC, a complex
@@ -24,8 +25,11 @@ pub struct Args {
     /// Generic input: the second (passive) SLC, resampled onto the first one's grid.
     #[arg(long, requires_all = ["slc1", "geometry"])]
     pub slc2: Option<PathBuf>,
-    /// Generic input: JSON geometry description (mode, radar grid, both orbits; see
-    /// the insar_dem::generic docs).
+    /// Generic input: JSON geometry description: {"mode": "Bistatic"|"Monostatic",
+    /// "byte_order": "little"|"big" (raw binaries), "grid": {sensing_start, line_time,
+    /// near_range, range_spacing, wavelength, look_side, lines, samples}, "active_orbit"
+    /// and "passive_orbit": lists of {time, position (x, y, z), velocity (vx, vy, vz)}}; times in
+    /// seconds from one epoch, one-way ranges and ECEF in metres. See docs/user-guide.md.
     #[arg(long, requires_all = ["slc1", "slc2"])]
     pub geometry: Option<PathBuf>,
     /// Reference DEM GeoTIFF on a geographic (EPSG:4326) grid, e.g. Copernicus GLO-30.

@@ -3,9 +3,10 @@
 //! (thesis sect. 4.3.2.2–4.3.3, crate `geodetic-mb`).
 //!
 //! Outputs in `--out` (all or nothing): `dhdt_filled.tif` and
-//! `dhdt_sigma.tif` (m/yr), `glaciers.csv` and `glaciers.geojson` (one row /
+//! `dhdt_sigma.tif` (m/yr), `glaciers.csv`, `glaciers.geojson` (one row /
 //! feature per outline with its status, in WGS 84 as RFC 7946 asks, the
-//! outline geometry included), `regional.json` (eq. 4.6 and 4.14–4.16,
+//! outline geometry included) and `glaciers.gpkg` (the same table as the
+//! GeoPackage layer `glaciers`, outlines in their own CRS), `regional.json` (eq. 4.6 and 4.14–4.16,
 //! by surge class, and per 100 m elevation band as Fig. 4.5) and
 //! `dhdt_elevation.png` (dh/dt against elevation: band median ± NMAD and one
 //! point ± σ per glacier). Glaciers run in parallel (rayon) with a progress
@@ -30,7 +31,8 @@ use crate::util::OutputSet;
 /// Void-fill method of `--fill`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Fill {
-    /// Gaussian-process regression (thesis default).
+    /// Gaussian-process regression (thesis method; settings of
+    /// `geodetic_mb::glacier::region_gp`).
     Gp,
     /// One hypsometric curve (50 m bands, median) from all glaciers.
     Hypsometric,
@@ -72,6 +74,10 @@ pub struct Args {
     /// Smallest measured coverage (fraction; thesis: 0.3).
     #[arg(long, default_value_t = 0.3)]
     pub min_coverage: f64,
+    /// Batch arrays: process one task of glaciers and write only its table
+    /// part `glaciers_part<I>.csv` (merge with `cryosar merge --tables`).
+    #[command(flatten)]
+    pub batch: crate::batch::GlacierTaskArgs,
 }
 
 fn csv_field(s: &str) -> String {
@@ -95,12 +101,30 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     if let Some(p) = &args.stable {
         outs.input("--stable", p);
     }
-    let p_filled = outs.output_in("--out", &args.out, "dhdt_filled.tif")?;
-    let p_sigma = outs.output_in("--out", &args.out, "dhdt_sigma.tif")?;
-    let p_csv = outs.output_in("--out", &args.out, "glaciers.csv")?;
-    let p_json = outs.output_in("--out", &args.out, "glaciers.geojson")?;
-    let p_reg = outs.output_in("--out", &args.out, "regional.json")?;
-    let p_png = outs.output_in("--out", &args.out, "dhdt_elevation.png")?;
+    // batch arrays: a part writes its table part only (the maps and the
+    // regional aggregate need every glacier)
+    let part_name = crate::batch::glacier_part_name(&args.batch)?;
+    anyhow::ensure!(
+        part_name.is_none() || args.fill != Fill::Hypsometric,
+        "--fill hypsometric fits one curve on all glaciers, so a part would differ from the whole run; \
+         use --fill gp or local-hypsometric with --tasks/--chunks"
+    );
+    let p_csv = outs.output_in(
+        "--out",
+        &args.out,
+        part_name.as_deref().unwrap_or("glaciers.csv"),
+    )?;
+    let full = match part_name {
+        Some(_) => None,
+        None => Some((
+            outs.output_in("--out", &args.out, "dhdt_filled.tif")?,
+            outs.output_in("--out", &args.out, "dhdt_sigma.tif")?,
+            outs.output_in("--out", &args.out, "glaciers.geojson")?,
+            outs.output_in("--out", &args.out, "regional.json")?,
+            outs.output_in("--out", &args.out, "dhdt_elevation.png")?,
+            outs.output_in("--out", &args.out, "glaciers.gpkg")?,
+        )),
+    };
     let dh = geotiff::read_f64(&args.dhdt, 0)
         .with_context(|| format!("cannot read --dhdt {}", args.dhdt.display()))?;
     let dem = geotiff::read_f64(&args.reference, 0)
@@ -135,6 +159,12 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             }
         })
         .collect();
+    let ids: Vec<String> = glaciers.iter().map(|g| g.id.clone()).collect();
+    let part = crate::batch::glacier_part(&args.batch, &ids)?;
+    let glaciers: Vec<GlacierInfo> = match &part {
+        Some(p) => p.members.iter().map(|&i| glaciers[i].clone()).collect(),
+        None => glaciers,
+    };
     let sa = slope_aspect(&dem, GradientMethod::Horn).context("slope of --ref")?;
     let extra = match &args.stable {
         Some(p) => {
@@ -160,7 +190,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let model = ErrorModel::fit(&dh, &sa.slope, stable.view(), &ErrorModelParams::default())
         .context("cannot fit the error model on stable terrain (outside the outlines)")?;
     let fill = match args.fill {
-        Fill::Gp => FillMethod::Gp(Box::default()),
+        Fill::Gp => FillMethod::default(),
         Fill::Hypsometric => FillMethod::Hypsometric {
             band_m: 50.0,
             statistic: BandStatistic::Median,
@@ -197,8 +227,10 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     bar.set_message(format!("{:?} fill", args.fill));
     let res = process_glaciers_with_progress(&inputs, &params, &|| bar.inc(1))?;
     bar.finish_and_clear();
-    geotiff::write_f64(&p_filled, &res.filled).context("cannot write dhdt_filled.tif")?;
-    geotiff::write_f64(&p_sigma, &res.sigma).context("cannot write dhdt_sigma.tif")?;
+    if let Some((p_filled, p_sigma, ..)) = &full {
+        geotiff::write_f64(p_filled, &res.filled).context("cannot write dhdt_filled.tif")?;
+        geotiff::write_f64(p_sigma, &res.sigma).context("cannot write dhdt_sigma.tif")?;
+    }
     let mut csv = String::from(
         "rgi_id,name,surge_class,status,area_km2,coverage,n_measured,n_filled,mean_measured_m_yr,mean_filled_m_yr,mean_dhdt_m_yr,sigma_dhdt_m_yr,b_mwe_yr,sigma_b_mwe_yr,n_eff,median_elevation_m,pattern\n",
     );
@@ -227,6 +259,15 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         )?;
     }
     std::fs::write(&p_csv, csv).context("cannot write glaciers.csv")?;
+    let Some((_, _, p_json, p_reg, p_png, p_gpkg)) = full else {
+        outs.commit()?;
+        println!(
+            "{} glacier(s) of this part written to {}",
+            res.glaciers.len(),
+            args.out.display()
+        );
+        return Ok(());
+    };
     // GeoJSON with the outline geometry (WGS 84, RFC 7946, when the outlines'
     // CRS is known; else their own CRS, named in a `crs` member) and the row
     let wgs84 = sar_core::Crs::epsg(4326);
@@ -275,6 +316,20 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     }
     std::fs::write(&p_json, serde_json::to_string(&fc)?)
         .context("cannot write glaciers.geojson")?;
+    // the same rows as a GeoPackage, outlines in their own CRS
+    let geoms: Vec<_> = outlines
+        .features
+        .iter()
+        .map(|f| f.geometry.clone())
+        .collect();
+    geodetic_mb::gpkg::write_glaciers_gpkg(
+        &p_gpkg,
+        "glaciers",
+        &res.glaciers,
+        &geoms,
+        &outlines.crs,
+    )
+    .context("cannot write glaciers.gpkg")?;
     let rep = regional_report(&res.glaciers, &model.variogram, density)
         .context("no glacier passed the area/coverage criteria; nothing to aggregate")?;
     // elevation bands (Fig. 4.5) over the processed glaciers

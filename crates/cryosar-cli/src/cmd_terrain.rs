@@ -40,6 +40,9 @@ pub struct Args {
     /// Optional PNG quick-looks of every output, next to it (`slope.tif` → `slope.png`).
     #[arg(long)]
     pub png: bool,
+    /// Batch arrays: run one tile of a `cryosar tiles` task list.
+    #[command(flatten)]
+    pub batch: crate::batch::TileTaskArgs,
 }
 
 /// Bytes of memory per DEM pixel that `terrain` holds: the DEM, slope,
@@ -82,6 +85,15 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     if let Some(h) = args.heading {
         check_range("--heading", h, -360.0, 360.0)?;
     }
+    // batch arrays: one tile (+ the 1 px halo of the 3 × 3 stencils)
+    let job = match &args.batch.tasks {
+        Some(_) => {
+            let info = geotiff::read_info(&args.dem)
+                .with_context(|| format!("cannot read the DEM {}", args.dem.display()))?;
+            crate::batch::TileJob::from_args(&args.batch, &args.dem, info.height, info.width)?
+        }
+        None => crate::batch::TileJob::from_args(&args.batch, &args.dem, 0, 0)?,
+    };
     // Every output is registered (and checked) before anything is read.
     let mut outs = OutputSet::new();
     outs.input("DEM", &args.dem);
@@ -92,6 +104,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         ("--lia", &args.lia),
     ] {
         if let Some(p) = p {
+            let p = &job.map_or_else(|| p.clone(), |j| crate::batch::tile_path(p, &j.label()));
             let tif = outs.output(flag, p)?;
             let png = if args.png {
                 Some(outs.output(format!("{flag} quick-look"), &png_beside(p))?)
@@ -103,11 +116,17 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     }
     let info = geotiff::read_info(&args.dem)
         .with_context(|| format!("cannot read the DEM {}", args.dem.display()))?;
-    geotiff::check_memory(&args.dem, &info, TERRAIN_BYTES_PER_PIXEL)
-        .with_context(|| format!("cannot process the DEM {}", args.dem.display()))?;
+    let read_win = job.map(|j| j.window.grown(1 + j.halo, info.height, info.width));
+    if read_win.is_none() {
+        geotiff::check_memory(&args.dem, &info, TERRAIN_BYTES_PER_PIXEL)
+            .with_context(|| format!("cannot process the DEM {}", args.dem.display()))?;
+    }
     require_georeferencing(&args.dem, &info.grid, "the DEM")?;
-    let dem = geotiff::read_f64(&args.dem, 0)
-        .with_context(|| format!("cannot read the DEM {}", args.dem.display()))?;
+    let dem = match read_win {
+        Some(w) => geotiff::read_window_f64(&args.dem, 0, w),
+        None => geotiff::read_f64(&args.dem, 0),
+    }
+    .with_context(|| format!("cannot read the DEM {}", args.dem.display()))?;
     let method = if args.method == "zt" {
         GradientMethod::ZevenbergenThorne
     } else {
@@ -173,7 +192,10 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                 None => anyhow::bail!("--lia needs --incidence DEG and --heading DEG"),
             },
         };
-        write_f32(tif, r)?;
+        match (&job, read_win) {
+            (Some(j), Some(w)) => crate::batch::write_tile_f32(tif, r, j, w)?,
+            _ => write_f32(tif, r)?,
+        }
         if let Some(png) = png {
             write_quicklook(png, r.data.view(), &ql.note(note.clone()))?;
         }

@@ -1,8 +1,9 @@
 //! `cryosar velocity`: glacier surface velocity by NCC stacking (ncc-stack).
 //!
-//! Outputs (GeoTIFF, Float32, on the template grid; each with a GDAL
-//! `.aux.xml` sidecar holding its metadata: dates, interval, template,
-//! search, estimator, unit):
+//! Outputs (GeoTIFF, Float32, on the template grid; each explains itself
+//! in its GDAL metadata tag (TIFF tag 42112, shown by `gdalinfo` and
+//! `cryosar info`): dates, interval, template, search, estimator, band
+//! description and unit):
 //! * `vx.tif`, `vy.tif`, `speed.tif` — east/north velocity and speed,
 //!   filtered (SNR, speed, peak at the search edge);
 //! * `vx_unfiltered.tif`, `vy_unfiltered.tif`, `speed_unfiltered.tif`;
@@ -117,6 +118,10 @@ pub struct Args {
     /// Output folder (created if missing).
     #[arg(long)]
     pub out: PathBuf,
+    /// Batch arrays: run one template-grid-aligned tile of a `cryosar tiles
+    /// --align STEP` task list (outputs named `tile<I>_vx.tif`, …).
+    #[command(flatten)]
+    pub batch: crate::batch::TileTaskArgs,
 }
 
 fn subpixel(name: &str) -> SubpixelMethod {
@@ -150,45 +155,14 @@ impl Meta {
     }
 }
 
-fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-/// The GDAL PAM sidecar (`<file>.aux.xml`) text: the metadata items, and
-/// per band its description and unit. (sar-core's GeoTIFF writer has no
-/// metadata tag yet; GDAL reads the sidecar the same way.)
-fn pam_xml(meta: &Meta, descriptions: &[String], unit: &str) -> String {
-    let mut x = String::from("<PAMDataset>\n  <Metadata>\n");
-    for (k, v) in &meta.items {
-        let _ = writeln!(
-            x,
-            "    <MDI key=\"{}\">{}</MDI>",
-            xml_escape(k),
-            xml_escape(v)
-        );
-    }
-    x.push_str("  </Metadata>\n");
-    for (b, d) in descriptions.iter().enumerate() {
-        let _ = writeln!(
-            x,
-            "  <PAMRasterBand band=\"{}\">\n    <Description>{}</Description>\n    <UnitType>{}</UnitType>\n  </PAMRasterBand>",
-            b + 1,
-            xml_escape(d),
-            xml_escape(unit)
-        );
-    }
-    x.push_str("</PAMDataset>\n");
-    x
-}
-
 /// Write one product of `cryosar velocity` or `cryosar velocity-series`:
-/// the GeoTIFF `out/name` (one band per raster of `bands`) and its GDAL PAM
-/// sidecar with the metadata items and each band's description and unit,
-/// both registered in `set` (written to temporaries, put in place by
-/// [`OutputSet::commit`] together with the rest of the run's products).
+/// the GeoTIFF `out/name` (one band per raster of `bands`) with the
+/// metadata items and each band's description and unit inside the file, in
+/// GDAL's metadata tag (TIFF tag 42112, `GDAL_METADATA`: GDAL's
+/// `gdalinfo`, rasterio's `ds.tags()`, `ds.descriptions`, `ds.units` and
+/// `cryosar info` read it; no `.aux.xml` sidecar), registered in `set`
+/// (written to a temporary, put in place by [`OutputSet::commit`] together
+/// with the rest of the run's products).
 pub(crate) fn write_product(
     set: &mut OutputSet,
     out: &Path,
@@ -205,15 +179,22 @@ pub(crate) fn write_product(
         descriptions.len()
     );
     let tmp = set.output_in("--out", out, name)?;
-    let written = if bands.len() == 1 {
-        geotiff::write_f32(&tmp, &bands[0])
+    let written = if let [band] = bands {
+        crate::util::write_f32_with_metadata(&tmp, band, &meta.items, &descriptions[0], unit)
     } else {
-        geotiff::write_bands_f32(&tmp, bands)
+        let mut md = geotiff::GdalMetadata::default();
+        for (k, v) in &meta.items {
+            md.set(k.as_str(), v);
+        }
+        for (b, d) in descriptions.iter().enumerate() {
+            let band = md.band_mut(b);
+            band.description = (!d.is_empty()).then(|| d.clone());
+            band.unit = (!unit.is_empty()).then(|| unit.to_string());
+        }
+        let opts = geotiff::WriteOptions::default().metadata(md);
+        geotiff::write_bands(&tmp, bands, &opts).map_err(anyhow::Error::from)
     };
-    written.with_context(|| format!("cannot write {}", out.join(name).display()))?;
-    let aux = set.output_in("--out", out, &format!("{name}.aux.xml"))?;
-    std::fs::write(&aux, pam_xml(meta, descriptions, unit))
-        .with_context(|| format!("cannot write {}.aux.xml", out.join(name).display()))
+    written.with_context(|| format!("cannot write {}", out.join(name).display()))
 }
 
 /// Register the quick-look `out/name` in `set` and draw `data` into it
@@ -452,12 +433,40 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         } else {
             Some((51, 17.0))
         });
+    let search = match (args.search, search_speed) {
+        (Some(r), _) => SearchRadius::Pixels(r),
+        (None, Some(v)) => SearchRadius::FromVelocity {
+            v_max_m_per_day: v,
+            margin_px: 5,
+        },
+        (None, None) => SearchRadius::FromVelocity {
+            v_max_m_per_day: vmax_mpd,
+            margin_px: 5,
+        },
+    };
+    // batch arrays: one tile (footprint of its cells + high-pass radius)
+    let vtile = crate::batch::VelocityBatch::new(
+        &args.batch,
+        &args.images[0],
+        args.pixel_size,
+        &TrackParams::new()
+            .template_px(args.template)
+            .step_px(args.step)
+            .search(search),
+        pairs.interval_days,
+        if args.no_highpass { 0 } else { 51 / 2 },
+        args.prior_vx.is_some(),
+        args.oversample,
+    )?;
     // read and pre-process image by image, so that memory holds the
     // pre-processed stack and one raw image
     let mut grid: Option<Grid> = None;
     let mut pre = Vec::with_capacity(args.images.len());
     for path in &args.images {
-        let mut r = read(path)?;
+        let mut r = match &vtile {
+            Some(v) => v.read(path)?,
+            None => read(path)?,
+        };
         if r.grid.transform == GeoTransform::default() {
             let Some(ps) = args.pixel_size else {
                 anyhow::bail!(
@@ -478,24 +487,15 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                 )
             })?,
         }
-        pre.push(
+        pre.push(crate::batch::VelocityBatch::crop(
+            &vtile,
             preprocess(r.data.view(), &pre_params)
                 .with_context(|| format!("cannot pre-process {}", path.display()))?,
-        );
+        ));
     }
-    let grid = grid.context("no image read")?;
+    let grid = crate::batch::VelocityBatch::footprint_grid(&vtile, grid.context("no image read")?)?;
+    let search = crate::batch::VelocityBatch::search(&vtile, search);
     let views: Vec<_> = pre.iter().map(|a| a.view()).collect();
-    let search = match (args.search, search_speed) {
-        (Some(r), _) => SearchRadius::Pixels(r),
-        (None, Some(v)) => SearchRadius::FromVelocity {
-            v_max_m_per_day: v,
-            margin_px: 5,
-        },
-        (None, None) => SearchRadius::FromVelocity {
-            v_max_m_per_day: vmax_mpd,
-            margin_px: 5,
-        },
-    };
     let params = TrackParams::new()
         .template_px(args.template)
         .step_px(args.step)
@@ -544,13 +544,19 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             bar.set_position(done as u64);
         }
     };
-    let field = track_with_prior(
-        &views,
-        &grid,
-        &pairs,
-        &params,
-        prior.as_ref(),
-        Some(&progress),
+    let field = crate::batch::VelocityBatch::finish(
+        &vtile,
+        track_with_prior(
+            &views,
+            &grid,
+            &pairs,
+            &params,
+            prior.as_ref(),
+            Some(&progress),
+        ),
+        args.template,
+        args.step,
+        pairs.interval_days,
     )?;
     bar.finish_and_clear();
     let filt = FilterParams::new()
@@ -594,6 +600,11 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             format!("{} {}", vmax_mpd * unit_scale, args.units),
         )
         .add("VELOCITY_UNIT", &args.units);
+    if let Some(v) = &vtile {
+        for (k, val) in v.job.items([0; 4]) {
+            meta.add(&k, val);
+        }
+    }
     let mut set = OutputSet::new();
     for p in &args.images {
         set.input("image", p);
@@ -604,7 +615,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     write_outputs(
         &mut set,
         &args.out,
-        "",
+        &crate::batch::VelocityBatch::prefix(&vtile),
         &field,
         &filt,
         unit_scale,

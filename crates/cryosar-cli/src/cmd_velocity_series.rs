@@ -13,9 +13,10 @@
 //! Outputs: `velocity_east.tif` and `velocity_north.tif` with one band per
 //! interval between consecutive acquisition dates (listed in
 //! `intervals.csv`), `mean_vx.tif`, `mean_vy.tif`, `mean_speed.tif`,
-//! `residual_rms_m.tif` (metres), `removed_pairs.tif`, each with a GDAL
-//! `.aux.xml` sidecar of metadata, written by `cryosar velocity`'s
-//! `write_product` into a `util::OutputSet` (all files or none).
+//! `residual_rms_m.tif` (metres), `removed_pairs.tif`, each with its
+//! metadata (command, dates, units, band descriptions) in the GDAL metadata
+//! tag inside the file, written by `cryosar velocity`'s `write_product`
+//! into a `util::OutputSet` (all files or none).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

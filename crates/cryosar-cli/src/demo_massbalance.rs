@@ -66,9 +66,7 @@ pub fn demo_part(out: &Path, report: &mut String) -> anyhow::Result<()> {
     };
     let params = GlacierParams::default()
         .min_area_km2(1.0)
-        .fill(FillMethod::Gp(Box::new(
-            gp_voidfill::GpVoidFill::new().max_iterations(60),
-        )));
+        .fill(FillMethod::default());
     let res = process_glaciers(&inputs, &params)?;
     let rep = regional_report(&res.glaciers, &model.variogram, params.density_value())?;
     geotiff::write_f64(out.join("mb_dhdt.tif"), &filtered)?;

@@ -13,13 +13,16 @@ mod demo_uncertainty;
 mod quicklook;
 mod util;
 // @modules (one `mod cmd_<name>;` line per subcommand module)
+mod batch;
 mod cmd_dem;
 mod cmd_dhdt;
 mod cmd_info;
 mod cmd_massbalance;
+mod cmd_merge;
 mod cmd_points;
 mod cmd_snowstats;
 mod cmd_terrain;
+mod cmd_tiles;
 mod cmd_unwrap;
 mod cmd_velocity;
 mod cmd_velocity_series;
@@ -55,13 +58,17 @@ enum Command {
     /// Fill the voids of a glacier dh/dt map with a Gaussian process (mean, std, void-mean error).
     Voidfill(cmd_voidfill::Args),
     // @subcommands (one variant per subcommand)
+    /// Task list of a batch array (Slurm job array, AWS Batch array job): tiles of a raster or groups of glaciers.
+    Tiles(cmd_tiles::Args),
+    /// Stitch the tiles of a batch array into one GeoTIFF, or concatenate per-glacier table parts (--tables).
+    Merge(cmd_merge::Args),
     /// dh/dt from dated DEMs: epoch mosaics, Nuth & Kääb co-registration (Table 4.1 report), outlier filter, GeoTIFFs + PNG.
     Dhdt(cmd_dhdt::Args),
     /// Per-glacier and regional geodetic mass balance with uncertainty from dh/dt, a reference DEM and outlines.
     Massbalance(cmd_massbalance::Args),
     /// Unwrap an interferometric phase by minimum-cost flow (Costantini 1998), optionally in tiles.
     Unwrap(cmd_unwrap::Args),
-    /// DEM from a TanDEM-X CoSSC by iterative refinement of a reference DEM (GeoTIFFs + JSON report).
+    /// DEM from a TanDEM-X CoSSC (--cossc) or two co-registered SLCs + JSON geometry (--slc1/--slc2/--geometry) by iterative refinement of a reference DEM.
     Dem(cmd_dem::Args),
     /// DEM − point heights (ICESat shots, GNSS) statistics as JSON: mean, median, NMAD.
     Points(cmd_points::Args),
@@ -91,6 +98,8 @@ fn main() -> ExitCode {
         Command::Snowstats(a) => cmd_snowstats::run(a),
         Command::Voidfill(a) => cmd_voidfill::run(a),
         // @dispatch (one arm per subcommand)
+        Command::Tiles(a) => cmd_tiles::run(a),
+        Command::Merge(a) => cmd_merge::run(a),
         Command::Dhdt(a) => cmd_dhdt::run(a),
         Command::Massbalance(a) => cmd_massbalance::run(a),
         Command::Unwrap(a) => cmd_unwrap::run(a),

@@ -248,6 +248,119 @@ fn cryosar(args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// Run cryosar and assert that it succeeded.
+fn cryosar_ok(args: &[&str]) {
+    let o = cryosar(args);
+    assert!(o.status.success(), "cryosar {args:?}: {}", stderr(&o));
+}
+
+/// `cryosar dhdt --dem D@date … [extra…] --out OUT`.
+fn dhdt_args<'a>(dems: &'a [String], extra: &[&'a str], out: &'a Path) -> Vec<&'a str> {
+    let mut a = vec!["dhdt"];
+    for d in dems {
+        a.extend(["--dem", d.as_str()]);
+    }
+    a.extend_from_slice(extra);
+    a.extend(["--out", s(out)]);
+    a
+}
+
+/// `cryosar massbalance --dhdt DHDT --ref REF --outlines OUTLINES [extra…] --out OUT`.
+fn massbalance_args<'a>(
+    dhdt: &'a Path,
+    reference: &'a Path,
+    outlines: &'a Path,
+    extra: &[&'a str],
+    out: &'a Path,
+) -> Vec<&'a str> {
+    let mut a = vec![
+        "massbalance",
+        "--dhdt",
+        s(dhdt),
+        "--ref",
+        s(reference),
+        "--outlines",
+        s(outlines),
+    ];
+    a.extend_from_slice(extra);
+    a.extend(["--out", s(out)]);
+    a
+}
+
+fn read_json(p: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+/// The Nuth & Kääb shift (dx, dy, dz) of `epoch` in coregistration.json.
+fn nk_shift(rep: &serde_json::Value, epoch: usize) -> (f64, f64, f64) {
+    let nk = &rep["epochs"][epoch]["steps"][0];
+    let f = |k: &str| nk[k].as_f64().unwrap_or_else(|| panic!("{k} in {nk}"));
+    (f("dx_m"), f("dy_m"), f("dz_m"))
+}
+
+/// Assert a recovered shift within 0.1 px horizontally and 0.3 m vertically.
+fn assert_shift(got: (f64, f64, f64), truth: (f64, f64, f64)) {
+    assert!(
+        (got.0 - truth.0).abs() < 0.1 * PX,
+        "dx {got:?} vs {truth:?}"
+    );
+    assert!(
+        (got.1 - truth.1).abs() < 0.1 * PX,
+        "dy {got:?} vs {truth:?}"
+    );
+    assert!((got.2 - truth.2).abs() < 0.3, "dz {got:?} vs {truth:?}");
+}
+
+/// The glacier whose large void extrapolates above the measured
+/// elevations (see `check_glacier_rows`).
+const LARGE_VOID_GLACIER: &str = "RGI60-14.00001";
+
+/// Assert that the four processed glaciers of a run are `ok` with
+/// |z| ≤ 3 (the large-void glacier: error < `large_void_max_err` m/yr), b = ρ·dh/dt, σ_b ≥ ρ·σ; that glaciers 5 and 6 carry their
+/// status; return how many are within 1σ.
+fn check_glacier_rows(
+    rows: &[CsvRow],
+    truth: &[f64],
+    rho: f64,
+    run: &str,
+    large_void_max_err: f64,
+) -> usize {
+    assert_eq!(rows.len(), 6, "{run}: one row per outline");
+    let mut n_within1 = 0;
+    for (row, t) in rows.iter().zip(truth).take(4) {
+        assert_eq!(row.1, "ok", "{run}: {row:?}");
+        let z = (t - row.2) / row.3;
+        eprintln!(
+            "{run} {}: {:.3} ± {:.3} m/yr, truth {t:.3}, z {z:.2}",
+            row.0, row.2, row.3
+        );
+        assert!(row.3 > 0.0, "{run} {}: σ = {}", row.0, row.3);
+        if row.0 == LARGE_VOID_GLACIER {
+            // Known open defect (issue 12): the upper-left third of this
+            // glacier is void and lies above every measured elevation; the
+            // extrapolation term of the σ model lifts σ from 0.029 to 0.038
+            // m/yr but z is still about −4. Until the model covers it, the
+            // error itself is bounded (measured: 0.158 m/yr with the local
+            // and 0.319 m/yr with the regional hypsometric curve).
+            assert!(
+                (t - row.2).abs() < large_void_max_err,
+                "{run} {}: error {}",
+                row.0,
+                t - row.2
+            );
+        } else {
+            assert!(z.abs() <= 3.0, "{run} {}: z = {z}", row.0);
+        }
+        n_within1 += usize::from(z.abs() <= 1.0);
+        // b = ρ·dh/dt (eq. 4.5)
+        assert!((row.4 - rho * row.2).abs() < 1e-4, "{run}: b of {}", row.0);
+        assert!(row.5 >= rho * row.3 - 1e-4, "{run}: σ_b of {}", row.0);
+    }
+    assert_eq!(rows[4].1, "no_measured_pixel", "{run}");
+    assert_eq!(rows[5].1, "not_on_grid", "{run}");
+    n_within1
+}
+
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
@@ -260,8 +373,11 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// A row of glaciers.csv: (rgi_id, status, mean dh/dt, σ, b, σ_b, area km²).
+type CsvRow = (String, String, f64, f64, f64, f64, f64);
+
 /// Rows of glaciers.csv as (rgi_id, status, mean dh/dt, σ, b, σ_b, area km²).
-fn read_csv(p: &Path) -> Vec<(String, String, f64, f64, f64, f64, f64)> {
+fn read_csv(p: &Path) -> Vec<CsvRow> {
     let text = std::fs::read_to_string(p).unwrap();
     let mut lines = text.lines();
     let head: Vec<&str> = lines.next().unwrap().split(',').collect();
@@ -296,35 +412,15 @@ fn read_csv(p: &Path) -> Vec<(String, String, f64, f64, f64, f64, f64)> {
 fn dhdt_then_massbalance_recover_shift_and_glacier_means() {
     let fx = fixture(21);
     let out = fx.dir.join("dhdt");
-    let o = cryosar(&[
-        "dhdt",
-        "--dem",
-        &dem_arg(&fx.dem_a, DATE_A),
-        "--dem",
-        &dem_arg(&fx.dem_b, DATE_B),
-        "--ref",
-        s(&fx.dem_a),
-        "--outlines",
-        s(&fx.outlines_utm),
-        "--out",
-        s(&out),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let rep: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("coregistration.json")).unwrap())
-            .unwrap();
+    let dems = [dem_arg(&fx.dem_a, DATE_A), dem_arg(&fx.dem_b, DATE_B)];
+    let ref_outl = ["--ref", s(&fx.dem_a), "--outlines", s(&fx.outlines_utm)];
+    cryosar_ok(&dhdt_args(&dems, &ref_outl, &out));
+    let rep = read_json(&out.join("coregistration.json"));
     // epoch 1 is the reference DEM itself; epoch 2 carries SHIFT
     let e2 = &rep["epochs"][1];
-    let nk = &e2["steps"][0];
-    let (fx_, fy_, fz_) = (
-        nk["dx_m"].as_f64().unwrap(),
-        nk["dy_m"].as_f64().unwrap(),
-        nk["dz_m"].as_f64().unwrap(),
-    );
-    eprintln!("Nuth & Kääb: ({fx_:.3}, {fy_:.3}, {fz_:.3}) m, truth {SHIFT:?}");
-    assert!((fx_ - SHIFT.0).abs() < 0.1 * PX, "dx {fx_}");
-    assert!((fy_ - SHIFT.1).abs() < 0.1 * PX, "dy {fy_}");
-    assert!((fz_ - SHIFT.2).abs() < 0.3, "dz {fz_}");
+    let got = nk_shift(&rep, 1);
+    eprintln!("Nuth & Kääb: {got:?} m, truth {SHIFT:?}");
+    assert_shift(got, SHIFT);
     assert!(e2["after"]["nmad_m"].as_f64().unwrap() < e2["before"]["nmad_m"].as_f64().unwrap());
     assert_eq!(
         rep["epochs"][0]["role"], "reference",
@@ -354,64 +450,26 @@ fn dhdt_then_massbalance_recover_shift_and_glacier_means() {
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
 
     // mass balance (local hypsometric fill: fast; the GP default is
-    // exercised by the library tests and the calibration example)
+    // exercised by the library tests and the calibration example).
+    // Glacier 1 (RGI60-14.00001) has a large block of its upper-left part
+    // void: its fill extrapolates in elevation, and its σ must say so.
+    let dhdt = out.join("dhdt.tif");
     let mb = fx.dir.join("mb");
-    let o = cryosar(&[
-        "massbalance",
-        "--dhdt",
-        s(&out.join("dhdt.tif")),
-        "--ref",
-        s(&fx.dem_a),
-        "--outlines",
-        s(&fx.outlines_utm),
-        "--fill",
-        "local-hypsometric",
-        "--out",
-        s(&mb),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    cryosar_ok(&massbalance_args(
+        &dhdt,
+        &fx.dem_a,
+        &fx.outlines_utm,
+        &["--fill", "local-hypsometric"],
+        &mb,
+    ));
     let rows = read_csv(&mb.join("glaciers.csv"));
-    assert_eq!(rows.len(), 6, "one row per outline");
-    let mut n_within1 = 0;
-    for (k, row) in rows.iter().enumerate().take(4) {
-        assert_eq!(row.1, "ok", "{row:?}");
-        let z = (fx.truth[k] - row.2) / row.3;
-        eprintln!(
-            "{}: {:.3} ± {:.3} m/yr, truth {:.3}, z {z:.2}",
-            row.0, row.2, row.3, fx.truth[k]
-        );
-        if k == 0 {
-            // Glacier 1 (RGI60-14.00001) has a large block of its upper-left
-            // part void. Known defect (issue 12, stays open): the GP fill's σ
-            // is too small here (error 0.16 m/yr, σ 0.03 m/yr, z ≈ −5). Until
-            // that is fixed only the error itself is bounded for this glacier.
-            assert!(
-                row.3 > 0.0 && (fx.truth[k] - row.2).abs() < 0.25,
-                "{}: error {}",
-                row.0,
-                fx.truth[k] - row.2
-            );
-            continue;
-        }
-        assert!(row.3 > 0.0 && z.abs() < 3.0, "{}: z = {z}", row.0);
-        n_within1 += usize::from(z.abs() <= 1.0);
-        // b = ρ·dh/dt with ρ = 850 kg m⁻³ (eq. 4.5)
-        assert!((row.4 - 0.85 * row.2).abs() < 1e-4);
-        assert!(row.5 >= 0.85 * row.3 - 1e-4);
-    }
-    assert!(
-        n_within1 >= 2,
-        "{n_within1} of 3 fully measured glaciers within 1σ"
-    );
-    assert_eq!(rows[4].1, "no_measured_pixel");
-    assert_eq!(rows[5].1, "not_on_grid");
+    let n_within1 = check_glacier_rows(&rows, &fx.truth, 0.85, "local-hypsometric", 0.25);
+    assert!(n_within1 >= 2, "{n_within1} of 4 glaciers within 1σ");
     for f in ["dhdt_filled.tif", "dhdt_sigma.tif"] {
         let r = geotiff::read_f64(mb.join(f), 0).unwrap();
         assert!(r.grid.same_as(&gr), "{f}");
     }
-    let gj: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(mb.join("glaciers.geojson")).unwrap())
-            .unwrap();
+    let gj = read_json(&mb.join("glaciers.geojson"));
     let feats = gj["features"].as_array().unwrap();
     assert_eq!(feats.len(), 6);
     // WGS 84 longitudes/latitudes around 75° E, 36° N (UTM 43N)
@@ -422,8 +480,26 @@ fn dhdt_then_massbalance_recover_shift_and_glacier_means() {
         "{lon} {lat}"
     );
     assert_eq!(feats[4]["properties"]["status"], "no_measured_pixel");
-    let reg: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(mb.join("regional.json")).unwrap()).unwrap();
+    // the same table as a GeoPackage, in the outlines' CRS, read back by
+    // sar-core's reader (geometry and attributes)
+    let gpkg = sar_core::vector::read_outlines(mb.join("glaciers.gpkg")).unwrap();
+    let outl = sar_core::vector::read_outlines(&fx.outlines_utm).unwrap();
+    assert_eq!(gpkg.crs.epsg, Some(32643));
+    assert_eq!(gpkg.features.len(), 6);
+    for ((f, o), row) in gpkg.features.iter().zip(&outl.features).zip(&rows) {
+        use geo::Area;
+        let (a, b) = (f.geometry.unsigned_area(), o.geometry.unsigned_area());
+        assert!((a - b).abs() < 1e-6 * b, "outline area {a} vs {b}");
+        assert_eq!(f.rgi().rgi_id.as_deref(), Some(row.0.as_str()));
+        let attr = |k: &str| f.attribute(k).and_then(|v| v.as_text());
+        assert_eq!(attr("status").as_deref(), Some(row.1.as_str()));
+        let m = f.attribute("mean_dhdt_m_yr").and_then(|v| v.as_f64());
+        match m {
+            Some(m) => assert!((m - row.2).abs() < 1e-4, "{m} vs {}", row.2),
+            None => assert!(row.2.is_nan()),
+        }
+    }
+    let reg = read_json(&mb.join("regional.json"));
     assert_eq!(reg["regional"]["all"]["n_glaciers"], 4);
     assert!(!reg["elevation_bands_100m"].as_array().unwrap().is_empty());
     let png = std::fs::read(mb.join("dhdt_elevation.png")).unwrap();
@@ -431,25 +507,26 @@ fn dhdt_then_massbalance_recover_shift_and_glacier_means() {
 
     // outlines in WGS 84 are reprojected onto the UTM grid, not misplaced
     let mb84 = fx.dir.join("mb84");
-    let o = cryosar(&[
-        "massbalance",
-        "--dhdt",
-        s(&out.join("dhdt.tif")),
-        "--ref",
-        s(&fx.dem_a),
-        "--outlines",
-        s(&fx.outlines_wgs84),
-        "--fill",
-        "hypsometric",
-        "--density",
-        "900",
-        "--density-sigma",
-        "50",
-        "--out",
-        s(&mb84),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    cryosar_ok(&massbalance_args(
+        &dhdt,
+        &fx.dem_a,
+        &fx.outlines_wgs84,
+        &[
+            "--fill",
+            "hypsometric",
+            "--density",
+            "900",
+            "--density-sigma",
+            "50",
+        ],
+        &mb84,
+    ));
     let rows84 = read_csv(&mb84.join("glaciers.csv"));
+    // This run checks the outline reprojection (same glaciers, same areas)
+    // and ρ. Its regional hypsometric curve, one curve for glaciers whose
+    // dh/dt differ, misses by up to 0.32 m/yr with σ ≈ 0.04 m/yr (z up to
+    // 8.7): a known open defect of that baseline's σ (issue 12), not
+    // asserted here.
     for (a, b) in rows.iter().zip(&rows84).take(4) {
         assert_eq!(b.1, "ok");
         assert!((a.6 - b.6).abs() < 0.01 * a.6, "area {} vs {}", a.6, b.6);
@@ -463,35 +540,18 @@ fn dhdt_then_massbalance_recover_shift_and_glacier_means() {
 fn default_reference_is_the_later_mosaic() {
     let fx = fixture(3);
     let out = fx.dir.join("dhdt_default_ref");
-    let o = cryosar(&[
-        "dhdt",
-        "--dem",
-        &dem_arg(&fx.dem_b, DATE_B),
-        "--dem",
-        &dem_arg(&fx.dem_a, DATE_A),
+    let dems = [dem_arg(&fx.dem_b, DATE_B), dem_arg(&fx.dem_a, DATE_A)];
+    let extra = [
         "--epochs",
         "2011-01-01..2012-12-31,2019-01-01..2019-12-31",
         "--outlines",
         s(&fx.outlines_wgs84),
-        "--out",
-        s(&out),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let rep: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("coregistration.json")).unwrap())
-            .unwrap();
+    ];
+    cryosar_ok(&dhdt_args(&dems, &extra, &out));
+    let rep = read_json(&out.join("coregistration.json"));
     assert_eq!(rep["epochs"][1]["role"], "reference");
     // epoch 1 (dem_a) lies at −SHIFT relative to dem_b
-    let nk = &rep["epochs"][0]["steps"][0];
-    assert!(
-        (nk["dx_m"].as_f64().unwrap() + SHIFT.0).abs() < 0.1 * PX,
-        "{nk}"
-    );
-    assert!(
-        (nk["dy_m"].as_f64().unwrap() + SHIFT.1).abs() < 0.1 * PX,
-        "{nk}"
-    );
-    assert!((nk["dz_m"].as_f64().unwrap() + SHIFT.2).abs() < 0.3, "{nk}");
+    assert_shift(nk_shift(&rep, 0), (-SHIFT.0, -SHIFT.1, -SHIFT.2));
 }
 
 #[test]
@@ -499,32 +559,23 @@ fn bad_inputs_exit_1_naming_the_flag_or_file_and_write_nothing() {
     let fx = fixture(5);
     let a = dem_arg(&fx.dem_a, DATE_A);
     let b = dem_arg(&fx.dem_b, DATE_B);
-    let check = |o: &Output, out: &Path, needle: &str| {
-        assert_eq!(o.status.code(), Some(1), "{}", stderr(o));
-        let e = stderr(o);
+    let check = |args: &[&str], out: &Path, needle: &str| {
+        let o = cryosar(args);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        let e = stderr(&o);
         assert!(e.contains(needle), "stderr lacks {needle:?}: {e}");
         assert!(!e.contains("panicked"), "{e}");
         assert!(!out.exists(), "{} written despite the error", out.display());
     };
+    let utm = ["--outlines", s(&fx.outlines_utm)];
     // a DEM that does not overlap the reference grid
     let far = fx.dir.join("far_away.tif");
     let g = Grid::north_up(40, 40, 900_000.0, 4_800_000.0, PX, PX, Crs::epsg(32643));
     geotiff::write_f64(&far, &Raster::filled(g, 4000.0)).unwrap();
     let out = fx.dir.join("o1");
-    let o = cryosar(&[
-        "dhdt",
-        "--dem",
-        &a,
-        "--dem",
-        &dem_arg(&far, DATE_B),
-        "--ref",
-        s(&fx.dem_a),
-        "--outlines",
-        s(&fx.outlines_utm),
-        "--out",
-        s(&out),
-    ]);
-    check(&o, &out, "far_away.tif");
+    let dems = [a.clone(), dem_arg(&far, DATE_B)];
+    let extra = ["--ref", s(&fx.dem_a), utm[0], utm[1]];
+    check(&dhdt_args(&dems, &extra, &out), &out, "far_away.tif");
     // outlines without a polygon
     let pts = fx.dir.join("points_only.geojson");
     std::fs::write(
@@ -533,82 +584,38 @@ fn bad_inputs_exit_1_naming_the_flag_or_file_and_write_nothing() {
     )
     .unwrap();
     let out = fx.dir.join("o2");
-    let o = cryosar(&[
-        "dhdt",
-        "--dem",
-        &a,
-        "--dem",
-        &b,
-        "--outlines",
-        s(&pts),
-        "--out",
-        s(&out),
-    ]);
-    check(&o, &out, "points_only.geojson");
-    let o = cryosar(&[
-        "massbalance",
-        "--dhdt",
-        s(&fx.dem_a),
-        "--ref",
-        s(&fx.dem_a),
-        "--outlines",
-        s(&pts),
-        "--out",
-        s(&out),
-    ]);
-    check(&o, &out, "points_only.geojson");
+    let ab = [a.clone(), b.clone()];
+    check(
+        &dhdt_args(&ab, &["--outlines", s(&pts)], &out),
+        &out,
+        "points_only.geojson",
+    );
+    check(
+        &massbalance_args(&fx.dem_a, &fx.dem_a, &pts, &[], &out),
+        &out,
+        "points_only.geojson",
+    );
     // flags
-    let o = cryosar(&[
-        "dhdt",
-        "--dem",
-        s(&fx.dem_a),
-        "--dem",
-        &b,
-        "--outlines",
-        s(&fx.outlines_utm),
-        "--out",
-        s(&out),
-    ]);
-    check(&o, &out, "--dem");
-    let o = cryosar(&[
-        "dhdt",
-        "--dem",
-        &a,
-        "--dem",
-        &b,
-        "--epochs",
-        "2011-01-01..2012-12-31",
-        "--outlines",
-        s(&fx.outlines_utm),
-        "--out",
-        s(&out),
-    ]);
-    check(&o, &out, "--epochs");
-    let o = cryosar(&[
-        "dhdt",
-        "--dem",
-        &a,
-        "--dem",
-        &b,
+    let undated = [s(&fx.dem_a).to_string(), b.clone()];
+    check(&dhdt_args(&undated, &utm, &out), &out, "--dem");
+    let one_epoch = ["--epochs", "2011-01-01..2012-12-31", utm[0], utm[1]];
+    check(&dhdt_args(&ab, &one_epoch, &out), &out, "--epochs");
+    let wrong_epochs = [
         "--epochs",
         "2015-01-01..2016-12-31,2019-01-01..2019-12-31",
-        "--outlines",
-        s(&fx.outlines_utm),
-        "--out",
-        s(&out),
-    ]);
-    check(&o, &out, "dem_a.tif");
-    let o = cryosar(&[
-        "massbalance",
-        "--dhdt",
-        s(&fx.dem_a),
-        "--ref",
-        s(&fx.dem_a),
-        "--outlines",
-        s(&fx.outlines_utm),
-        "--density=-5",
-        "--out",
-        s(&out),
-    ]);
-    check(&o, &out, "--density");
+        utm[0],
+        utm[1],
+    ];
+    check(&dhdt_args(&ab, &wrong_epochs, &out), &out, "dem_a.tif");
+    check(
+        &massbalance_args(
+            &fx.dem_a,
+            &fx.dem_a,
+            &fx.outlines_utm,
+            &["--density=-5"],
+            &out,
+        ),
+        &out,
+        "--density",
+    );
 }

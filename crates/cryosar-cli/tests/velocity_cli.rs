@@ -85,19 +85,48 @@ fn velocity_recovers_a_uniform_displacement() {
             .valid_count()
             >= vx.valid_count()
     );
-    // each GeoTIFF explains itself in its GDAL metadata sidecar
-    let aux = std::fs::read_to_string(out.join("vx.tif.aux.xml")).unwrap();
-    for key in [
-        "<MDI key=\"DATES\">2020-01-01,2020-01-13,2020-01-25</MDI>",
-        "<MDI key=\"PAIR_INTERVAL_DAYS\">12</MDI>",
-        "<MDI key=\"TEMPLATE_PX\">64</MDI>",
-        "<MDI key=\"SEARCH_RADIUS_PX\">8</MDI>",
-        "<MDI key=\"SUBPIXEL_ESTIMATOR\">gauss</MDI>",
-        "<MDI key=\"SUBPIXEL_FIT_WINDOW\">11</MDI>",
-        "<UnitType>m/d</UnitType>",
-    ] {
-        assert!(aux.contains(key), "{key} missing in {aux}");
+    // each GeoTIFF explains itself in its GDAL metadata tag (42112), and
+    // no `.aux.xml` sidecar is written
+    for name in ["vx.tif", "dx_px.tif", "snr.tif", "speed_unfiltered.tif"] {
+        let md = geotiff::read_info(out.join(name)).unwrap().metadata;
+        for (key, want) in [
+            ("DATES", "2020-01-01,2020-01-13,2020-01-25"),
+            ("PAIR_INTERVAL_DAYS", "12"),
+            ("TEMPLATE_PX", "64"),
+            ("SEARCH_RADIUS_PX", "8"),
+            ("SUBPIXEL_ESTIMATOR", "gauss"),
+            ("SUBPIXEL_FIT_WINDOW", "11"),
+        ] {
+            assert_eq!(md.get(key), Some(want), "{name}: {key} in {md:?}");
+        }
+        assert!(
+            md.band(0).and_then(|b| b.description.as_deref()).is_some(),
+            "{name}: no band description"
+        );
     }
+    let vx_md = geotiff::read_info(out.join("vx.tif")).unwrap().metadata;
+    assert_eq!(vx_md.band(0).unwrap().unit.as_deref(), Some("m/d"));
+    assert_eq!(
+        vx_md.band(0).unwrap().description.as_deref(),
+        Some("east velocity, filtered")
+    );
+    let sidecars: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".aux.xml"))
+        .collect();
+    assert!(sidecars.is_empty(), "sidecars written: {sidecars:?}");
+    // `cryosar info` prints the tag
+    let o = Command::new(env!("CARGO_BIN_EXE_cryosar"))
+        .args(["info", out.join("vx.tif").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let info = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        info.contains("SUBPIXEL_ESTIMATOR") && info.contains("2020-01-01,2020-01-13,2020-01-25"),
+        "{info}"
+    );
 
     // m/yr output, a negative SNR threshold accepted
     let out_y = d.join("vel_yr");
@@ -224,6 +253,35 @@ fn velocity_series_inverts_pairs_of_a_csv() {
     assert!(out.join("residual_rms_m.tif").exists());
     let iv = std::fs::read_to_string(out.join("intervals.csv")).unwrap();
     assert!(iv.contains("2,2021-05-11,2021-05-23,12"), "{iv}");
+    // metadata in each GeoTIFF's GDAL metadata tag, one description per
+    // interval band; no `.aux.xml` sidecar
+    let md = geotiff::read_info(out.join("velocity_east.tif"))
+        .unwrap()
+        .metadata;
+    assert_eq!(md.get("CRYOSAR_COMMAND"), Some("cryosar velocity-series"));
+    assert_eq!(
+        md.get("DATES"),
+        Some("2021-05-01,2021-05-11,2021-05-23,2021-05-31")
+    );
+    assert_eq!(md.get("VELOCITY_UNIT"), Some("m/d"));
+    for (b, w) in dates.windows(2).enumerate() {
+        let band = md.band(b).unwrap();
+        assert_eq!(
+            band.description.as_deref(),
+            Some(format!("east velocity {} to {}", w[0], w[1]).as_str())
+        );
+        assert_eq!(band.unit.as_deref(), Some("m/d"));
+    }
+    let rms = geotiff::read_info(out.join("residual_rms_m.tif"))
+        .unwrap()
+        .metadata;
+    assert_eq!(rms.band(0).unwrap().unit.as_deref(), Some("m"));
+    assert_eq!(rms.get("PAIRS"), Some("5"));
+    assert!(std::fs::read_dir(&out).unwrap().all(|e| !e
+        .unwrap()
+        .file_name()
+        .to_string_lossy()
+        .ends_with(".aux.xml")));
     // a NaN threshold is refused, naming the flag
     let o = Command::new(env!("CARGO_BIN_EXE_cryosar"))
         .arg("velocity-series")

@@ -25,13 +25,16 @@
 //!   memory order (C or Fortran, strided views) are accepted and copied to
 //!   `f64` while the interpreter is held; results are new float64 arrays
 //!   (uint8/uint32/int32 for masks, counts and labels). NaN is no-data.
+//!   Arrays whose data is not aligned for their dtype (what
+//!   `dask.distributed` unpickles out of network frames) are copied to
+//!   aligned memory first. SLCs are complex64 (complex128 is rounded).
 //! * **Georeferencing** travels as rasterio's affine 6-tuple
 //!   `(a, b, c, d, e, f)` ([`geo::affine_to_geotransform`]) and a CRS
 //!   string ([`geo::parse_crs`]); `ds.transform` and `ds.crs` of rasterio
 //!   pass straight in.
 //! * **Errors**: each library's error enum becomes one exception class
 //!   (`cryosar.SarError`, `NccError`, `SnowError`, `GpError`,
-//!   `UncertaintyError`, `MbError`, `UnwrapError`) deriving from
+//!   `UncertaintyError`, `MbError`, `UnwrapError`, `DemError`) deriving from
 //!   `cryosar.Error`, with the Rust message; arguments rejected here raise
 //!   `cryosar.InputError` ([`BindError`]). A panic is caught and raised as
 //!   `cryosar.Error`, never unwinds into Python.
@@ -55,7 +58,8 @@
 
 pub mod error;
 pub mod geo;
-pub mod tiles;
+pub mod reference;
+pub use ncc_stack::tiles;
 
 #[cfg(feature = "python")]
 mod python;

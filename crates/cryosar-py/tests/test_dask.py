@@ -18,6 +18,7 @@ def client():
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
     )
     c = distributed.Client(cluster)
+    cdask.pin_threads(c)  # one rayon thread per worker, as in every test below
     yield c
     c.close()
     cluster.close()
@@ -82,10 +83,23 @@ def test_velocity_tiles_equal_whole_image_run(client):
         w, s = whole[k], tiled[k]
         assert np.array_equal(np.isnan(w), np.isnan(s)), k
         ok = np.isfinite(w)
-        # the same template and search window per cell; only the FFT packing
-        # partner of a cell can differ at tile borders
+        # documented tolerance at tile borders: the same template and search
+        # window per cell; only the FFT packing partner of a cell can differ
         np.testing.assert_allclose(s[ok], w[ok], rtol=0, atol=1e-9, err_msg=k)
     np.testing.assert_array_equal(tiled["pair_count"], whole["pair_count"])
+    # away from tile borders: identical up to the last bits (measured: 2 of
+    # 224 interior offsets differ, by 9e-16 px; ~10 % of SNRs in the last
+    # bits) — ncc-stack correlates cells in batched FFTs and a cell's batch
+    # partner depends on the image it is in; not bit for bit
+    interior = np.zeros((nr, nc), bool)
+    for t0 in cryosar.velocity_tile_plan(*imgs[0].shape, tile_cells=tiles, **kw):
+        r0, c0 = t0["cell_row0"], t0["cell_col0"]
+        interior[r0 + 1 : r0 + t0["cell_rows"] - 1, c0 + 1 : c0 + t0["cell_cols"] - 1] = True
+    assert interior.sum() >= 0.25 * nr * nc
+    for k in ("offset_x_px", "offset_y_px", "velocity_east_m_per_day", "snr_db", "peak"):
+        w, t_ = whole[k][interior], tiled[k][interior]
+        ok = np.isfinite(w)
+        np.testing.assert_allclose(t_[ok], w[ok], rtol=1e-12, atol=1e-12, err_msg=k)
     ok = np.isfinite(whole["offset_x_px"])
     np.testing.assert_allclose(tiled["offset_x_px"][ok], -1.0, atol=0.05)
     np.testing.assert_allclose(tiled["offset_y_px"][ok], 2.0, atol=0.05)
@@ -94,37 +108,39 @@ def test_velocity_tiles_equal_whole_image_run(client):
 def _glacier_region(tmp_path, n_glaciers=24, seed=31):
     """A region with n_glaciers elliptical glaciers on a grid of cells, a
     smooth DEM, dh/dt that falls with elevation, and voids; written as
-    GeoTIFFs (dh/dt, DEM, labels)."""
+    GeoTIFFs (dh/dt, DEM, labels). Small glaciers (≈ 150–250 px) keep the
+    exact GP fits short enough for CI on 2 cores."""
     rng = np.random.default_rng(seed)
     per_row = 6
-    cell = 34
+    cell = 22
     rows = cell * -(-n_glaciers // per_row)
     cols = cell * per_row
     dem = smooth_dem(rows, cols, seed, relief=1200)
-    dh = -1.5 + 0.003 * (dem - dem.mean()) + rng.normal(0, 0.1, dem.shape)
+    truth = -1.5 + 0.003 * (dem - dem.mean())
+    dh = truth + rng.normal(0, 0.1, dem.shape)
     labels = np.zeros((rows, cols), np.uint8)
     r, c = np.mgrid[0:rows, 0:cols]
     for g in range(n_glaciers):
-        r0 = (g // per_row) * cell + cell / 2 + rng.uniform(-3, 3)
-        c0 = (g % per_row) * cell + cell / 2 + rng.uniform(-3, 3)
-        ar, ac = rng.uniform(9, 14), rng.uniform(9, 14)
+        r0 = (g // per_row) * cell + cell / 2 + rng.uniform(-1.5, 1.5)
+        c0 = (g % per_row) * cell + cell / 2 + rng.uniform(-1.5, 1.5)
+        ar, ac = rng.uniform(7, 9.5), rng.uniform(7, 9.5)
         inside = ((r - r0) / ar) ** 2 + ((c - c0) / ac) ** 2 <= 1
         labels[inside] = g + 1
-        vr, vc = r0 + rng.uniform(-4, 4), c0 + rng.uniform(-4, 4)
-        dh[inside & ((r - vr) ** 2 + (c - vc) ** 2 < rng.uniform(9, 25))] = np.nan
+        vr, vc = r0 + rng.uniform(-2, 2), c0 + rng.uniform(-2, 2)
+        dh[inside & ((r - vr) ** 2 + (c - vc) ** 2 < rng.uniform(5, 12))] = np.nan
     t = north_up(350_000.0, 3_950_000.0, 30.0, 30.0)
     paths = {k: str(tmp_path / f"{k}.tif") for k in ("dhdt", "dem", "labels")}
     cryosar.write_geotiff(paths["dhdt"], dh, t, UTM)
     cryosar.write_geotiff(paths["dem"], dem, t, UTM)
     cryosar.write_geotiff(paths["labels"], labels, t, UTM)
-    return paths, labels
+    return paths, labels, dh, truth
 
 
 def test_per_glacier_jobs_equal_the_serial_loop(client, tmp_path):
-    paths, labels = _glacier_region(tmp_path, n_glaciers=24)
+    paths, labels, dh, truth = _glacier_region(tmp_path, n_glaciers=24)
     ids = list(range(1, 25))
     windows = cdask.glacier_windows(labels, ids, margin=2)
-    kw = dict(seed=4, max_iterations=40)
+    kw = dict(seed=4, max_iterations=15)
     distributed_rows = cdask.fill_glaciers(
         ids, windows, paths["dhdt"], paths["dem"], paths["labels"], client=client, **kw
     )
@@ -139,7 +155,11 @@ def test_per_glacier_jobs_equal_the_serial_loop(client, tmp_path):
     assert distributed_rows == serial_rows  # every number identical
     assert all(r["n_void"] > 0 for r in serial_rows)
     assert all(np.isfinite(r["void_mean"]) and r["void_std_error"] > 0 for r in serial_rows)
-    # the voids follow the elevation trend: filled glacier means are plausible
-    assert all(-4.0 < r["mean_dhdt_m_yr"] < 1.0 for r in serial_rows)
+    # the voids follow the elevation trend: each void's predicted mean is
+    # within 0.1 m/yr (noise σ = 0.1 per pixel) of the noise-free truth over the void
+    for r in serial_rows:
+        void = (labels == r["glacier"]) & np.isnan(dh)
+        assert r["n_void"] == void.sum()
+        assert abs(r["void_mean"] - truth[void].mean()) < 0.1, r
     with pytest.raises(cryosar.InputError):
         cdask.glacier_windows(labels, [99])

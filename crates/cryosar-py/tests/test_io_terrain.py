@@ -82,6 +82,20 @@ def test_rasterio_style_transform_and_crs_objects_pass_in(tmp_path):
     assert t == tuple(t9)[:6] and crs == "EPSG:2056"
 
 
+def test_real_rasterio_dataset_passes_straight_in(tmp_path):
+    rasterio = pytest.importorskip("rasterio")
+    z = smooth_dem(40, 30, seed=8)
+    t = north_up(612_000.0, 4_100_000.0, 30.0, 30.0)
+    p = tmp_path / "dem.tif"
+    cryosar.write_geotiff(p, z, t, UTM)
+    with rasterio.open(p) as ds:
+        assert tuple(ds.transform)[:6] == t and ds.crs.to_epsg() == 32643
+        s, a = cryosar.slope_aspect(ds.read(1), ds.transform, ds.crs)
+    want = cryosar.slope_aspect(z, t, UTM)
+    np.testing.assert_array_equal(s, want[0])
+    np.testing.assert_array_equal(a, want[1])
+
+
 # ---------------------------------------------------------------- terrain
 
 
@@ -119,6 +133,33 @@ def test_memory_order_and_precision_do_not_matter():
     np.testing.assert_array_equal(s32, s64)
     s32f, _ = cryosar.slope_aspect(np.asfortranarray(z32), t, UTM)
     np.testing.assert_array_equal(s32f, s64)
+
+
+def unaligned(a):
+    """A copy of `a` whose data starts one byte past an aligned address, as
+    dask.distributed hands arrays unpickled from a network frame."""
+    buf = bytearray(a.nbytes + 1)
+    u = np.frombuffer(buf, dtype=a.dtype, count=a.size, offset=1).reshape(a.shape)
+    u[...] = a
+    assert not u.flags.aligned
+    return u
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int32])
+def test_unaligned_arrays_are_copied_not_a_crash(dtype):
+    z = smooth_dem(30, 40, seed=2).astype(dtype)
+    t = north_up(0.0, 0.0, 30.0, 30.0)
+    want = cryosar.slope_aspect(z, t, UTM)
+    got = cryosar.slope_aspect(unaligned(z), t, UTM)
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[1], want[1])
+    # a mask, and the float32 / complex paths of other functions
+    dh = 0.001 * z[:12, :12].astype(np.float64)
+    dh[5:7, 5:7] = np.nan
+    mask = np.ones((12, 12), np.float64)
+    want = cryosar.fill_glacier(dh, z[:12, :12], mask, t, UTM, max_iterations=5)
+    got = cryosar.fill_glacier(unaligned(dh), unaligned(z[:12, :12]), unaligned(mask), t, UTM, max_iterations=5)
+    np.testing.assert_array_equal(got["filled"], want["filled"])
 
 
 def test_local_incidence_angle_analytic():

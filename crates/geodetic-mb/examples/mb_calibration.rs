@@ -16,8 +16,17 @@
 //! extra uncertainty of b that this synthetic truth does not contain, so it
 //! is reported separately (z of b with the full eq. 4.7 σ).
 //!
+//! Void layouts (5th argument): `random` (default: voids from a
+//! thresholded smooth random field, `void_fraction` of every glacier on
+//! average) or `edge`: large contiguous voids at the end of each glacier's
+//! elevation range — the top `void_fraction` of a glacier's pixels by
+//! elevation (odd labels) or the bottom `void_fraction` (even labels), on
+//! top of 5 % random voids — where the fill has to extrapolate in elevation
+//! (issue 12: a glacier of the CLI test with its upper part void had
+//! z = −5.4 before the extrapolation terms).
+//!
 //! ```text
-//! cargo run -p geodetic-mb --example mb_calibration -- [N=50] [rows=128] [void_fraction=0.25] [gp|local-hypsometric]
+//! cargo run --release -p geodetic-mb --example mb_calibration -- [N=50] [rows=128] [void_fraction=0.25] [gp|local-hypsometric] [random|edge]
 //! ```
 
 use geodetic_mb::coreg::stable_mask;
@@ -38,6 +47,41 @@ fn moments(z: &[f64]) -> (f64, f64) {
     (m, sd)
 }
 
+/// Void the top (odd labels) or bottom (even labels) `fraction` of every
+/// glacier's pixels by elevation.
+fn edge_voids(dh: &mut Raster<f64>, dem: &Raster<f64>, labels: &Raster<u32>, fraction: f64) {
+    let nl = labels.data.iter().copied().max().unwrap_or(0) as usize;
+    let mut elev: Vec<Vec<f64>> = vec![Vec::new(); nl + 1];
+    for (l, h) in labels.data.iter().zip(dem.data.iter()) {
+        if *l > 0 {
+            elev[*l as usize].push(*h);
+        }
+    }
+    let cut: Vec<f64> = elev
+        .into_iter()
+        .enumerate()
+        .map(|(l, mut e)| {
+            e.sort_by(f64::total_cmp);
+            if e.is_empty() {
+                return f64::NAN;
+            }
+            let q = if l % 2 == 1 { 1.0 - fraction } else { fraction };
+            e[((q * e.len() as f64) as usize).min(e.len() - 1)]
+        })
+        .collect();
+    for ((v, l), h) in dh
+        .data
+        .iter_mut()
+        .zip(labels.data.iter())
+        .zip(dem.data.iter())
+    {
+        let l = *l as usize;
+        if l > 0 && ((l % 2 == 1 && *h > cut[l]) || (l % 2 == 0 && *h < cut[l])) {
+            *v = f64::NAN;
+        }
+    }
+}
+
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let n: u64 = args.first().map_or(Ok(50), |s| s.parse())?;
@@ -51,6 +95,13 @@ fn main() -> anyhow::Result<()> {
         },
         Some(o) => anyhow::bail!("unknown fill {o:?}: gp or local-hypsometric"),
     };
+    let edge = match args.get(4).map(String::as_str) {
+        None | Some("random") => false,
+        Some("edge") => true,
+        Some(o) => anyhow::bail!("unknown void layout {o:?}: random or edge"),
+    };
+    // MB_CAL_VERBOSE=1: one line per glacier on stderr
+    let verbose = std::env::var_os("MB_CAL_VERBOSE").is_some();
     let t0 = std::time::Instant::now();
     let (mut z_all, mut z_meas, mut z_void, mut z_b) = (vec![], vec![], vec![], vec![]);
     let mut sig_ratio = vec![];
@@ -60,7 +111,7 @@ fn main() -> anyhow::Result<()> {
             rows,
             cols: rows,
             layout: (2, 2),
-            void_fraction,
+            void_fraction: if edge { 0.05 } else { void_fraction },
             shift: (0.0, 0.0, 0.0),
             ..RegionParams::default()
         };
@@ -71,7 +122,10 @@ fn main() -> anyhow::Result<()> {
         let g = &reg.reference.grid;
         let d_e = Raster::filled(g.clone(), reg.date_earlier.days_since_epoch() as f64);
         let d_l = Raster::filled(g.clone(), reg.date_later.days_since_epoch() as f64);
-        let m = dhdt(&reg.later, &d_l, &reg.reference, &d_e)?;
+        let mut m = dhdt(&reg.later, &d_l, &reg.reference, &d_e)?;
+        if edge {
+            edge_voids(&mut m.dhdt, &reg.reference, &reg.labels, void_fraction);
+        }
         let model = ErrorModel::fit(
             &m.dhdt,
             &sa.slope,
@@ -115,6 +169,24 @@ fn main() -> anyhow::Result<()> {
                     }
                 }
             }
+            if verbose {
+                eprintln!(
+                    "seed {} {}: truth {t:.3} est {:.3} ± {:.3} (z {:.2}); measured {:.3} ± {:.3} (truth {:.3}); filled {:.3} ± {:.3} (truth {:.3}, {} px of {})",
+                    p.seed,
+                    gl.info.id,
+                    gl.mean_dhdt_m_yr,
+                    gl.sigma_dhdt_m_yr,
+                    (t - gl.mean_dhdt_m_yr) / gl.sigma_dhdt_m_yr,
+                    gl.mean_measured_m_yr,
+                    gl.sigma_measured_m_yr,
+                    sm / nm.max(1) as f64,
+                    gl.mean_filled_m_yr,
+                    gl.sigma_filled_m_yr,
+                    sv / nv.max(1) as f64,
+                    nv,
+                    gl.n_pixels
+                );
+            }
             z_all.push((t - gl.mean_dhdt_m_yr) / gl.sigma_dhdt_m_yr);
             z_b.push((0.85 * t - gl.b_mwe_yr) / gl.sigma_b_mwe_yr);
             if nm > 0 {
@@ -142,8 +214,9 @@ fn main() -> anyhow::Result<()> {
         }
     };
     println!(
-        "calibration: {n} realisations of {rows}x{rows} px, 4 glaciers each, {:.0} % voids, fill {}",
+        "calibration: {n} realisations of {rows}x{rows} px, 4 glaciers each, {:.0} % voids ({}), fill {}",
         100.0 * void_fraction,
+        if edge { "edge: top or bottom of each glacier by elevation" } else { "random" },
         args.get(3).map_or("gp", String::as_str)
     );
     report("z whole glacier dh/dt (= b at fixed rho)", &z_all);

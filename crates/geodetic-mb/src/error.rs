@@ -35,6 +35,9 @@ pub enum MbError {
     /// An input holds nothing usable (no DEM, no glacier, …).
     #[error("empty input: {0}")]
     EmptyInput(String),
+    /// Writing an output file failed (message names the file).
+    #[error("output: {0}")]
+    Io(String),
 }
 
 /// Result alias of geodetic-mb.

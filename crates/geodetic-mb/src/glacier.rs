@@ -29,13 +29,31 @@
 //!   σ(slope) with the variogram (eq. 4.11), is propagated over the
 //!   measured *and* the filled pixels together (which also accounts for
 //!   the correlation between the two parts that eq. 4.8 neglects), and the
-//!   GP term is added for the void area:
+//!   GP term is added for the void area (**extrapolation**: voids above or
+//!   below the measured elevation range — typically an accumulation area
+//!   lost to low contrast — make the GP extrapolate in elevation, where its
+//!   zero-mean prior pulls the fill back toward the glacier mean and eq.
+//!   4.13 with the plug-in kernel under-states the error: with the top or
+//!   bottom 25 % of every glacier void, `examples/mb_calibration.rs … edge`
+//!   gave whole-glacier z-scores of std ≈ 1.4. The GP term is therefore
+//!   σ_{4.13} ⊕ mean over the void of
+//!   [`HypsometricCurve::extrapolation_sigma`] of the glacier's own
+//!   50 m-band curve, the error the flat continuation of the measured
+//!   mass-balance gradient would make; 0 for voids inside the measured
+//!   range.) The σ model:
 //!   σ²_g = σ²_{4.11}(𝓜 ∪ 𝓥) + (A_𝓥/A_g)²·σ²_{4.13}; the table's σ_𝓥 is
 //!   σ_{4.11}(𝓥) ⊕ σ_{4.13}, and filled pixels' σ is σ(slope) ⊕ the GP
 //!   latent std. For the
-//!   hypsometric fills, whose error is shared by every void pixel of a band,
-//!   the mean of the band NMADs over the void pixels (full correlation, a
-//!   conservative bound).
+//!   hypsometric fills (same combination: their band values are computed
+//!   from measured pixels and carry the same DEM error; with eq. 4.8's
+//!   independent parts the `edge` calibration gave z std 1.31), the fill
+//!   term is, since it is shared by every void pixel of a band,
+//!   the mean over the void pixels (full correlation, a conservative bound)
+//!   of the band NMAD ⊕ the extrapolation error
+//!   [`HypsometricCurve::extrapolation_sigma`] of pixels above or below the
+//!   measured elevation range (|curve gradient| × distance to the nearest
+//!   measured band: the flat continuation misses the mass-balance gradient
+//!   there).
 //! * **Whole glacier**: mean over measured and filled pixels; σ by eq. 4.8
 //!   with the measured and filled areas (hypsometric fills; the GP as
 //!   above); b = ρ·mean dh/dt (eq. 4.5), σ_b by
@@ -93,10 +111,58 @@ pub enum FillMethod {
 }
 
 impl Default for FillMethod {
-    /// The GP with the thesis settings (`GpVoidFill::new()`).
+    /// The GP with the region settings of [`region_gp`].
     fn default() -> Self {
-        FillMethod::Gp(Box::new(gp_voidfill::GpVoidFill::new()))
+        FillMethod::Gp(Box::new(region_gp()))
     }
+}
+
+/// Band width (m) of the glacier's own hypsometric curve whose
+/// extrapolation error [`HypsometricCurve::extrapolation_sigma`] is added to
+/// the GP void term (see the module docs); the 50 m of the hypsometric
+/// fills.
+pub const GP_EXTRAPOLATION_BAND_M: f64 = 50.0;
+
+/// Training pixels per glacier of the region GP preset, [`region_gp`]
+/// (`gp_voidfill`'s default: 30 000).
+pub const REGION_GP_MAX_TRAIN: usize = 400;
+/// L-BFGS iterations of the region GP preset, [`region_gp`] (default 200).
+pub const REGION_GP_MAX_ITERATIONS: usize = 50;
+/// Points of the NLML Hessian of the Laplace hyper-parameter posterior in
+/// the region GP preset, [`region_gp`] (default 1 000).
+pub const REGION_GP_HESSIAN_POINTS: usize = 300;
+/// Laplace hyper-parameter draws for the void mean in the region GP preset,
+/// [`region_gp`] (default 32).
+pub const REGION_GP_DRAWS: usize = 8;
+
+/// The GP settings used for every glacier of a region (the default fill,
+/// `FillMethod::default()`): `gp_voidfill::GpVoidFill::new()` (thesis
+/// kernel RBF + Matérn 3/2 with ARD, L-BFGS, Laplace hyper-parameter
+/// uncertainty, 80/20 stratified split) with
+/// * the training set capped at [`REGION_GP_MAX_TRAIN`] pixels (a
+///   stratified sample over spatial blocks × elevation bands, so the whole
+///   glacier and its elevation range are covered). Training costs O(n³)
+///   per likelihood evaluation; the thesis's 30 000-pixel cap needed a GPU;
+/// * at most [`REGION_GP_MAX_ITERATIONS`] L-BFGS iterations;
+/// * the Hessian of the Laplace approximation on at most
+///   [`REGION_GP_HESSIAN_POINTS`] points (scaled to the training size);
+/// * [`REGION_GP_DRAWS`] hyper-parameter draws for the void mean (eq. 4.13).
+///
+/// The void mean's σ is the GP posterior given the capped training set, so
+/// the cap widens σ rather than hiding error; the glacier-wide σ is
+/// dominated by the DEM-error term (eq. 4.11 over measured and filled
+/// pixels, see the module docs). Measured (`examples/gp_profile.rs`,
+/// release build, loaded 2-core machine): the thesis settings took 9–208 s
+/// per glacier of 690–2 140 pixels (L-BFGS hitting its 200-iteration cap on
+/// 500–1 300 training pixels), this preset 2–14 s at 600 training pixels /
+/// 60 iterations / 16 draws, and less at the values above; calibration
+/// (`examples/mb_calibration.rs`) with this preset: see the crate README.
+pub fn region_gp() -> gp_voidfill::GpVoidFill {
+    gp_voidfill::GpVoidFill::new()
+        .max_train(REGION_GP_MAX_TRAIN)
+        .max_iterations(REGION_GP_MAX_ITERATIONS)
+        .hessian_max_points(REGION_GP_HESSIAN_POINTS)
+        .hyperparameter_draws(REGION_GP_DRAWS)
 }
 
 /// Parameters of [`process_glaciers`].
@@ -289,7 +355,7 @@ pub struct GlacierResult {
 }
 
 impl GlacierResult {
-    fn empty(info: GlacierInfo, status: GlacierStatus) -> Self {
+    pub(crate) fn empty(info: GlacierInfo, status: GlacierStatus) -> Self {
         GlacierResult {
             info,
             status,
@@ -656,9 +722,9 @@ fn process_one(
     };
     res.sigma_filled_m_yr = if n_filled > 0 { sigma_void } else { f64::NAN };
     res.mean_dhdt_m_yr = wsum / nw as f64;
-    let is_gp = matches!(params.fill, FillMethod::Gp(_));
-    let sig = if is_gp && n_filled > 0 {
-        // GP fill: the filled values carry the DEM error of the measurements
+    let sig = if n_filled > 0 {
+        // Every fill (GP or hypsometric) is computed from measured dh/dt:
+        // the filled values carry the DEM error of the measurements
         // they are conditioned on, correlated with that of the measured part
         // (the GP's latent surface includes the correlated DEM error). The
         // DEM error is propagated over every measured and filled pixel by
@@ -765,14 +831,34 @@ fn fill_voids(
             let mask = Raster::new(inside.mapv(u8::from), dh.grid.clone())?;
             let gp = gp.as_ref().clone().seed(u64::from(info.label));
             let f = gp_voidfill::fill_glacier_with_terrain(&gp, &dh, &demr, &sl, &asp, &mask)?;
+            // extrapolation in elevation: the error of the flat continuation
+            // of the glacier's own hypsometric curve (see the module docs)
+            let curve = HypsometricCurve::fit(
+                inside
+                    .iter()
+                    .zip(dem.iter().zip(dh.data.iter()))
+                    .filter(|(m, _)| **m)
+                    .map(|(_, (hh, v))| (*hh, *v)),
+                GP_EXTRAPOLATION_BAND_M,
+                BandStatistic::Median,
+            )?;
+            let (mut ext_sum, mut n_ext) = (0.0, 0usize);
             for (idx, &m) in inside.indexed_iter() {
                 if m && !dh.data[idx].is_finite() && f.filled.data[idx].is_finite() {
+                    let ext = curve.extrapolation_sigma(dem[idx]);
                     filled[idx] = f.filled.data[idx];
-                    sigma[idx] = f.latent_std.data[idx];
+                    sigma[idx] = f.latent_std.data[idx].hypot(ext);
+                    ext_sum += ext;
+                    n_ext += 1;
                 }
             }
+            let ext_mean = if n_ext > 0 {
+                ext_sum / n_ext as f64
+            } else {
+                0.0
+            };
             let sv = f.void_mean.map(|v| v.std_error).unwrap_or(0.0);
-            Ok((sv, Some(f.report.validation.rmse)))
+            Ok((sv.hypot(ext_mean), Some(f.report.validation.rmse)))
         }
         FillMethod::Hypsometric { .. } | FillMethod::LocalHypsometric { .. } => {
             let local;
@@ -799,7 +885,14 @@ fn fill_voids(
                     let v = curve.predict(dem[idx]);
                     if v.is_finite() {
                         filled[idx] = v;
-                        let sn = curve.nmad_at(dem[idx]);
+                        // band dispersion ⊕ error of the flat continuation
+                        // beyond the measured elevation range
+                        let ext = curve.extrapolation_sigma(dem[idx]);
+                        let sn = match curve.nmad_at(dem[idx]) {
+                            nm if nm.is_finite() => nm.hypot(ext),
+                            _ if ext > 0.0 => ext,
+                            _ => f64::NAN,
+                        };
                         sigma[idx] = sn;
                         if sn.is_finite() {
                             ssum += sn;

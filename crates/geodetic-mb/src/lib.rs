@@ -103,6 +103,8 @@ pub mod dhdt;
 pub mod errmodel;
 pub mod error;
 pub mod glacier;
+#[cfg(feature = "gpkg")]
+pub mod gpkg;
 pub mod hypsometric;
 pub mod mosaic;
 pub mod regional;

@@ -7,7 +7,8 @@ use geodetic_mb::coreg::{stable_mask, Coregistration, FittedStep};
 use geodetic_mb::dhdt::{dhdt, OutlierFilter};
 use geodetic_mb::errmodel::{ErrorModel, ErrorModelParams};
 use geodetic_mb::glacier::{
-    process_glaciers, FillMethod, GlacierInfo, GlacierInputs, GlacierParams, GlacierStatus,
+    process_glaciers, FillMethod, GlacierInfo, GlacierInputs, GlacierParams, GlacierResult,
+    GlacierStatus,
 };
 use geodetic_mb::hypsometric::BandStatistic;
 use geodetic_mb::regional::regional_report;
@@ -57,6 +58,44 @@ fn run_chain(reg: &SyntheticRegion, coregister: bool) -> Chain {
     }
 }
 
+impl Chain {
+    /// The per-glacier inputs of `reg` with this chain's products.
+    fn inputs<'a>(&'a self, reg: &'a SyntheticRegion) -> GlacierInputs<'a> {
+        GlacierInputs {
+            dhdt: &self.dhdt,
+            dem: &reg.reference,
+            slope_deg: &self.slope,
+            aspect_deg: &self.aspect,
+            labels: &reg.labels,
+            glaciers: &reg.glaciers,
+            error_model: &self.model,
+        }
+    }
+}
+
+/// A region without shift: `rows` × `rows` px, `layout` glaciers.
+fn unshifted(seed: u64, rows: usize, layout: (usize, usize), void_fraction: f64) -> RegionParams {
+    RegionParams {
+        seed,
+        rows,
+        cols: rows,
+        layout,
+        void_fraction,
+        shift: (0.0, 0.0, 0.0),
+        ..RegionParams::default()
+    }
+}
+
+/// z = (estimate − truth)/σ of one glacier.
+fn z_score(g: &GlacierResult, truth: f64) -> f64 {
+    let z = (g.mean_dhdt_m_yr - truth) / g.sigma_dhdt_m_yr;
+    eprintln!(
+        "{}: est {:.3} ± {:.3}, truth {truth:.3}, z {z:.2}",
+        g.info.id, g.mean_dhdt_m_yr, g.sigma_dhdt_m_yr
+    );
+    z
+}
+
 fn local_hypso() -> FillMethod {
     FillMethod::LocalHypsometric {
         band_m: 50.0,
@@ -83,15 +122,7 @@ fn known_shift_recovered_and_glacier_means_within_sigma() {
         assert!((dx - shift.0).abs() < 3.0, "dx {dx} vs {}", shift.0);
         assert!((dy - shift.1).abs() < 3.0, "dy {dy} vs {}", shift.1);
         assert!((dz - shift.2).abs() < 1.0, "dz {dz} vs {}", shift.2);
-        let inputs = GlacierInputs {
-            dhdt: &ch.dhdt,
-            dem: &reg.reference,
-            slope_deg: &ch.slope,
-            aspect_deg: &ch.aspect,
-            labels: &reg.labels,
-            glaciers: &reg.glaciers,
-            error_model: &ch.model,
-        };
+        let inputs = ch.inputs(&reg);
         let params = GlacierParams::default()
             .fill(local_hypso())
             .min_area_km2(0.5);
@@ -99,11 +130,7 @@ fn known_shift_recovered_and_glacier_means_within_sigma() {
         assert_eq!(out.glaciers.len(), reg.glaciers.len());
         for (g, t) in out.glaciers.iter().zip(&reg.truth_mean) {
             assert_eq!(g.status, GlacierStatus::Ok, "{:?}", g.info);
-            let z = (g.mean_dhdt_m_yr - t) / g.sigma_dhdt_m_yr;
-            eprintln!(
-                "{}: est {:.3} ± {:.3}, truth {:.3}, z {:.2}",
-                g.info.id, g.mean_dhdt_m_yr, g.sigma_dhdt_m_yr, t, z
-            );
+            let z = z_score(g, *t);
             assert!(z.abs() < 3.0, "glacier {} z = {z}", g.info.id);
             total += 1;
             if z.abs() <= 1.0 {
@@ -138,33 +165,16 @@ fn sigma_is_calibrated_over_seeded_realisations() {
     // deviation in [0.8, 1.2] (full study: examples/calibration.rs).
     let mut z = Vec::new();
     for seed in 0..50u64 {
-        let p = RegionParams {
-            seed: 1000 + seed,
-            rows: 128,
-            cols: 128,
-            layout: (2, 2),
-            void_fraction: 0.0,
-            shift: (0.0, 0.0, 0.0),
-            ..RegionParams::default()
-        };
-        let reg = region(&p).unwrap();
+        let reg = region(&unshifted(1000 + seed, 128, (2, 2), 0.0)).unwrap();
         let ch = run_chain(&reg, false);
-        let inputs = GlacierInputs {
-            dhdt: &ch.dhdt,
-            dem: &reg.reference,
-            slope_deg: &ch.slope,
-            aspect_deg: &ch.aspect,
-            labels: &reg.labels,
-            glaciers: &reg.glaciers,
-            error_model: &ch.model,
-        };
+        let inputs = ch.inputs(&reg);
         let params = GlacierParams::default()
             .fill(local_hypso())
             .min_area_km2(0.1);
         let out = process_glaciers(&inputs, &params).unwrap();
         for (g, t) in out.glaciers.iter().zip(&reg.truth_mean) {
             assert_eq!(g.status, GlacierStatus::Ok);
-            z.push((g.mean_dhdt_m_yr - t) / g.sigma_dhdt_m_yr);
+            z.push(z_score(g, *t));
         }
     }
     let n = z.len() as f64;
@@ -177,40 +187,21 @@ fn sigma_is_calibrated_over_seeded_realisations() {
 
 #[test]
 fn gp_fill_gives_glacier_means_within_three_sigma() {
-    let p = RegionParams {
-        seed: 5,
-        rows: 96,
-        cols: 96,
-        layout: (1, 2),
-        void_fraction: 0.25,
-        shift: (0.0, 0.0, 0.0),
-        ..RegionParams::default()
-    };
-    let reg = region(&p).unwrap();
+    let reg = region(&unshifted(5, 96, (1, 2), 0.25)).unwrap();
     let ch = run_chain(&reg, false);
-    let inputs = GlacierInputs {
-        dhdt: &ch.dhdt,
-        dem: &reg.reference,
-        slope_deg: &ch.slope,
-        aspect_deg: &ch.aspect,
-        labels: &reg.labels,
-        glaciers: &reg.glaciers,
-        error_model: &ch.model,
-    };
-    let gp = gp_voidfill::GpVoidFill::new().max_iterations(40);
-    let params = GlacierParams::default()
-        .fill(FillMethod::Gp(Box::new(gp)))
-        .min_area_km2(0.3);
+    let inputs = ch.inputs(&reg);
+    // the default fill: the GP with the region preset (`region_gp`)
+    assert_eq!(
+        GlacierParams::default().fill_method(),
+        &FillMethod::Gp(Box::new(geodetic_mb::glacier::region_gp()))
+    );
+    let params = GlacierParams::default().min_area_km2(0.3);
     let out = process_glaciers(&inputs, &params).unwrap();
     for (g, t) in out.glaciers.iter().zip(&reg.truth_mean) {
         assert_eq!(g.status, GlacierStatus::Ok, "{:?}", g.status);
         assert!(g.n_filled > 0 && g.sigma_filled_m_yr > 0.0);
         assert!(g.gp_validation_rmse.is_some());
-        let z = (g.mean_dhdt_m_yr - t) / g.sigma_dhdt_m_yr;
-        eprintln!(
-            "{}: {:.3} ± {:.3} vs {t:.3}",
-            g.info.id, g.mean_dhdt_m_yr, g.sigma_dhdt_m_yr
-        );
+        let z = z_score(g, *t);
         assert!(z.abs() < 3.0, "z {z}");
         // filled pixels carry the GP predictive std
         assert!(out.sigma.data.iter().filter(|v| v.is_finite()).count() >= g.n_measured);

@@ -8,9 +8,10 @@
 //! time (user + system, all threads) of each fit, the held-out RMSE and
 //! 95 % coverage, and the RMSE against the noise-free truth on the voids.
 //!
-//! `cargo run --release -p gp-voidfill --example exact_vs_scalable -- [ROWS COLS [HYPER_SUBSAMPLE]]`
-//! (default 110 220, about 9 000 measured pixels; the scalable run's
-//! hyper-parameter subsample defaults to [`GpVoidFill::new`]'s)
+//! `cargo run --release -p gp-voidfill --example exact_vs_scalable -- [ROWS COLS [REFINE_SUBSAMPLE]]`
+//! (default 110 220, about 9 000 measured pixels; REFINE_SUBSAMPLE sets the
+//! scalable run's [`GpVoidFill::hyper_refine_subsample`], default
+//! [`GpVoidFill::new`]'s 0 = no refinement)
 use gp_voidfill::data::{glacier_features, Metrics};
 use gp_voidfill::synthetic::{glacier, SyntheticGlacierParams};
 use gp_voidfill::GpVoidFill;
@@ -65,7 +66,7 @@ fn main() -> anyhow::Result<()> {
         void.len()
     );
     let scalable = match args.get(2) {
-        Some(&h) => GpVoidFill::new().hyper_subsample(h),
+        Some(&h) => GpVoidFill::new().hyper_refine_subsample(h),
         None => GpVoidFill::new(),
     };
     let runs = [

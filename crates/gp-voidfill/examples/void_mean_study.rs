@@ -6,7 +6,8 @@
 //! VARIANT: comma-separated `default`, `hxy` / `xy` (feature subsets, random
 //! split), `rbf` / `m32` (single-part kernels), `nohu` (plug-in
 //! hyper-parameters, the behaviour before issue 10's fix), `tau1` (prior
-//! std 1), `val05` (5 % held out), and the generator styles `elong`,
+//! std 1), `noum` (the sample mean of the targets treated as exact, i.e.
+//! no unknown-mean term in the void-mean variance), `val05` (5 % held out), and the generator styles `elong`,
 //! `quad`, `rough`, `noisy`, `quiet`. Prints std(z), coverage and mean z
 //! of pixels and void means, and the fitted / true noise std.
 #[path = "../tests/common/calibration.rs"]
@@ -44,6 +45,7 @@ fn main() -> anyhow::Result<()> {
             "m32" => params = params.kernel(KernelKind::Matern32),
             "nohu" => params = params.hyperparameter_uncertainty(false),
             "tau1" => params = params.hyperprior_std(1.0),
+            "noum" => params = params.mean_uncertainty(false),
             "elong" => style.elongated_voids = true,
             "quad" => style.quadratic_trend = true,
             "rough" => style.rough_field = true,

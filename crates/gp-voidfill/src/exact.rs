@@ -476,6 +476,25 @@ impl<K: Kernel + Clone> ExactGp<K> {
     /// \lVert L^{-1} k(X, X_*)\mathbf 1\rVert^2$, in $O(m^2 + mn + n^2)$
     /// without forming $\Sigma_*$.
     pub fn predictive_covariance_sum(&self, xs: ArrayView2<'_, f64>) -> f64 {
+        self.predictive_covariance_sum_with(xs, false)
+    }
+
+    /// [`ExactGp::predictive_covariance_sum`], optionally with the
+    /// uncertainty of an **unknown constant mean** (ordinary kriging;
+    /// Rasmussen & Williams 2006, sect. 2.7 with a flat prior on the
+    /// constant): the GP above is zero-mean around the training targets'
+    /// sample mean, which eq. 4.13 treats as exact. With `unknown_mean` the
+    /// sum gains $R^2/(\mathbf 1^\top K^{-1}\mathbf 1)$, $R = m -
+    /// \mathbf 1^\top K^{-1} k(X, X_*)\mathbf 1$ ($m$ points in `xs`): zero
+    /// when the void is surrounded by data that pin the mean down locally,
+    /// up to $m^2$ times the variance of the mean of all training data
+    /// where the void lies outside their reach (extrapolation). Cost: one
+    /// extra triangular solve.
+    pub fn predictive_covariance_sum_with(
+        &self,
+        xs: ArrayView2<'_, f64>,
+        unknown_mean: bool,
+    ) -> f64 {
         let xs = xs.as_standard_layout();
         let (m, d) = (xs.nrows(), xs.ncols());
         let a = xs.as_slice().expect("standard layout");
@@ -504,7 +523,35 @@ impl<K: Kernel + Clone> ExactGp<K> {
         let ks = kernel_cross(&self.kernel, xs.view(), self.x.view());
         let mut s = ks.sum_axis(Axis(0)).to_vec();
         linalg::solve_lower_in_place(self.l.view(), &mut s);
-        prior - s.iter().map(|v| v * v).sum::<f64>()
+        let sum = prior - s.iter().map(|v| v * v).sum::<f64>();
+        if !unknown_mean {
+            return sum;
+        }
+        sum + self.unknown_mean_term(m, &s)
+    }
+
+    /// The unknown-constant-mean term of
+    /// [`ExactGp::predictive_covariance_sum_with`] alone,
+    /// $R^2/(\mathbf 1^\top K^{-1}\mathbf 1)$ for the points `xs`.
+    pub fn unknown_mean_variance_sum(&self, xs: ArrayView2<'_, f64>) -> f64 {
+        let ks = kernel_cross(&self.kernel, xs, self.x.view());
+        let mut s = ks.sum_axis(Axis(0)).to_vec();
+        linalg::solve_lower_in_place(self.l.view(), &mut s);
+        self.unknown_mean_term(xs.nrows(), &s)
+    }
+
+    /// $R^2/(u^\top u)$ with $u = L^{-1}\mathbf 1$, $R = m - u^\top s$ and
+    /// $s = L^{-1}k(X, X_*)\mathbf 1$.
+    fn unknown_mean_term(&self, m: usize, s: &[f64]) -> f64 {
+        let mut u = vec![1.0; self.x.nrows()];
+        linalg::solve_lower_in_place(self.l.view(), &mut u);
+        let uu: f64 = u.iter().map(|v| v * v).sum();
+        let r = m as f64 - u.iter().zip(s).map(|(a, b)| a * b).sum::<f64>();
+        if uu > 0.0 {
+            r * r / uu
+        } else {
+            0.0
+        }
     }
 
     /// Row sums $\sum_{i=1}^{N} \Sigma_{ki}$ of the latent predictive
@@ -597,6 +644,41 @@ mod tests {
                 epsilon = 1e-12
             );
         }
+    }
+
+    #[test]
+    fn unknown_mean_term_is_the_limit_of_a_flat_constant_prior() {
+        // Ordinary kriging = a GP with an extra constant kernel c as c -> inf:
+        // the posterior covariance sum of k + c converges to
+        // predictive_covariance_sum_with(.., true).
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(5);
+        let x = Array2::from_shape_fn((50, 2), |_| rng.gen_range(-2.0_f64..2.0));
+        let y = Array1::from_shape_fn(50, |i| x[[i, 0]].cos() + 0.5 * x[[i, 1]]);
+        // points partly outside the data: the term matters there
+        let xs = Array2::from_shape_fn((12, 2), |_| rng.gen_range(0.5..4.0));
+        let k = SumKernel::rbf_plus_matern32(0.8, &[0.9, 1.1], 0.2, &[0.5, 0.7]);
+        let gp =
+            ExactGp::fit(k.clone(), 0.04, x.view(), y.view(), JitterPolicy::default()).unwrap();
+        let c = 1e5;
+        let mut kk = kernel_matrix(&k, x.view());
+        for i in 0..50 {
+            kk[[i, i]] += 0.04;
+        }
+        kk.mapv_inplace(|v| v + c);
+        crate::linalg::cholesky_in_place(&mut kk).unwrap();
+        let kinv = crate::linalg::inverse_from_cholesky(kk.view());
+        let ks = kernel_cross(&k, xs.view(), x.view()).mapv(|v| v + c);
+        let kss = kernel_matrix(&k, xs.view()).mapv(|v| v + c);
+        let post = &kss - &ks.dot(&kinv).dot(&ks.t());
+        let with = gp.predictive_covariance_sum_with(xs.view(), true);
+        let without = gp.predictive_covariance_sum(xs.view());
+        assert_relative_eq!(with, post.sum(), max_relative = 1e-3);
+        assert!(with > without * 1.01, "{with} vs {without}");
+        assert_relative_eq!(
+            with - without,
+            gp.unknown_mean_variance_sum(xs.view()),
+            max_relative = 1e-10
+        );
     }
 
     #[test]

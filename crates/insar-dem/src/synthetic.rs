@@ -173,11 +173,11 @@ impl Features {
 
 /// Build a synthetic pair (see the module docs).
 pub fn bistatic_pair(seed: u64, p: &SceneParams) -> Result<SyntheticPair> {
-    if p.lines < 16 || p.samples < 16 || p.lines > 4096 || p.samples > 4096 {
+    if p.lines < 16 || p.samples < 16 || p.lines > 8192 || p.samples > 8192 {
         return Err(DemError::InvalidParameter {
             name: "lines/samples",
             reason: format!(
-                "synthetic scenes are 16–4096 pixels a side, got {}×{}",
+                "synthetic scenes are 16–8192 pixels a side, got {}×{}",
                 p.lines, p.samples
             ),
         });

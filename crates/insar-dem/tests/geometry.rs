@@ -241,3 +241,48 @@ fn orbit_that_does_not_cover_the_scene_is_refused() {
         .to_string()
         .contains("geographic"));
 }
+
+/// The fast paths of the look-up table and the simulation (one orbit state
+/// per azimuth line, warm starts from the neighbouring pixel, `∂φ/∂h` from
+/// a known geo2rdr solution) agree with the plain per-pixel functions and
+/// keep the 1e-3 px round trip.
+#[test]
+fn warm_started_paths_equal_the_plain_ones() {
+    let (pair, _) = reference_pair(AcquisitionMode::Bistatic);
+    let dem = relief_dem(&pair);
+    let s = DemSampler::new(&dem).unwrap();
+    let (mut worst_m, mut worst_px, mut worst_k): (f64, f64, f64) = (0.0, 0.0, 0.0);
+    let mut n = 0;
+    for row in (0..400).step_by(53) {
+        let line = pair.azimuth_line(row as f64).unwrap();
+        let mut psi = None;
+        let mut t_guess = line.time();
+        for col in 0..600 {
+            let (g, ps) = line.rdr2geo_dem(col as f64, &s, psi, 1500.0).unwrap();
+            psi = Some(ps);
+            let plain = pair
+                .rdr2geo_dem(row as f64, col as f64, &s, 1500.0)
+                .unwrap();
+            let (x, y) = (geodetic_to_ecef(g), geodetic_to_ecef(plain));
+            let d = ((x[0] - y[0]).powi(2) + (x[1] - y[1]).powi(2) + (x[2] - y[2]).powi(2)).sqrt();
+            worst_m = worst_m.max(d);
+            let rp = pair.geo2rdr_from(x, t_guess).unwrap();
+            t_guess = rp.active.time;
+            let e = (rp.row - row as f64).abs().max((rp.col - col as f64).abs());
+            worst_px = worst_px.max(e);
+            if col % 37 == 0 {
+                let fast = pair.dphi_dh_at(&rp, x).unwrap();
+                let slow = pair.dphi_dh(rp.row, rp.col, g.h).unwrap();
+                worst_k = worst_k.max((fast / slow - 1.0).abs());
+            }
+            n += 1;
+        }
+    }
+    assert!(n > 3000);
+    assert!(worst_m < 1e-3, "line rdr2geo differs by {worst_m} m");
+    assert!(
+        worst_px < 1e-3,
+        "warm-started round trip error {worst_px} px"
+    );
+    assert!(worst_k < 1e-6, "dphi_dh_at differs by {worst_k} (relative)");
+}

@@ -131,6 +131,7 @@ pub mod peak;
 pub mod preprocess;
 pub mod series;
 pub mod synth;
+pub mod tiles;
 pub mod track;
 pub mod zncc;
 

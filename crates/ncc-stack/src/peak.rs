@@ -92,6 +92,21 @@ pub enum FitInit {
 /// meets the criteria (exact whole-pixel shift: 99.91 % optical,
 /// 100 % SAR-like), and the fit of eq. 2.5 is the estimator to choose where
 /// sub-pixel accuracy matters more than stable-ground scatter.
+///
+/// On real SAR (`tests/real_subpixel.rs`, crops in `tests/data/`, 48 px
+/// templates, 12 px step): a Sentinel-1 GRD γ⁰ image in dB (20 m) against
+/// copies shifted by exactly (8, 3), (2, 7) and (5, 1) px — 100 % of 192
+/// templates within 0.1 px (worst 0.017 px); a Sentinel-1 GRD 8-bit
+/// amplitude crop over Lely (10 m, saturated roads and buildings) — 98.95,
+/// 99.47 and 98.65 % of 1 332 templates (worst 0.169 px), short of 99.5 %,
+/// because a bright line near a template edge makes the correlation surface
+/// asymmetric at ±1 lag (the 3-point Gaussian: 98.95, 99.40, 98.42 %, the
+/// 3×3 fit: 97.07, 98.50, 96.47 %); with ×2 oversampling
+/// ([`TrackParams::oversample`](crate::TrackParams::oversample)) 100 % on
+/// all three (worst 0.071 px), and with 64 px templates 99.92–100 %. On a
+/// real Sentinel-1 pair (two acquisitions of that co-registered stack,
+/// 48 px templates, 8 px step) the stable-ground NMAD x / y is 0.388 /
+/// 0.254 px for the parabola and 0.456 / 0.304 px for the fit.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PeakParams {
     method: SubpixelMethod,

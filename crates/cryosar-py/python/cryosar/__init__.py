@@ -7,7 +7,7 @@ computes and runs its parallel loops in a pool of
 ``set_num_threads(n)`` threads. Errors raise a subclass of
 :class:`cryosar.Error`: one class per Rust crate (``SarError``, ``NccError``,
 ``SnowError``, ``GpError``, ``UncertaintyError``, ``MbError``,
-``UnwrapError``) and ``InputError`` for arguments the binding rejects.
+``UnwrapError``, ``DemError``) and ``InputError`` for arguments the binding rejects.
 
 Units: metres, degrees for terrain angles, radians for phase, m/yr for
 elevation change, m/day for velocity, dB for backscatter ratios.
@@ -26,6 +26,7 @@ from ._cryosar import (  # noqa: F401
     UncertaintyError,
     MbError,
     UnwrapError,
+    DemError,
     __version__,
     set_num_threads,
     get_num_threads,
@@ -49,6 +50,9 @@ from ._cryosar import (  # noqa: F401
     unwrap_phase,
     glacier_mass_balance,
     normalize_crs,
+    insar_pair_synthetic,
+    insar_dem,
+    insar_height_of_ambiguity,
 )
 
 __all__ = [
@@ -61,6 +65,7 @@ __all__ = [
     "UncertaintyError",
     "MbError",
     "UnwrapError",
+    "DemError",
     "__version__",
     "set_num_threads",
     "get_num_threads",
@@ -84,4 +89,7 @@ __all__ = [
     "unwrap_phase",
     "glacier_mass_balance",
     "normalize_crs",
+    "insar_pair_synthetic",
+    "insar_dem",
+    "insar_height_of_ambiguity",
 ]

@@ -53,6 +53,9 @@ class MbError(Error):
 class UnwrapError(Error):
     """An error of phase-unwrap."""
 
+class DemError(Error):
+    """An error of insar-dem (interferometric DEM generation, SAR geometry)."""
+
 def set_num_threads(n: int) -> None:
     """Threads for the parallel loops of later calls (0: rayon's default)."""
 
@@ -235,3 +238,46 @@ def glacier_mass_balance(
 
 def normalize_crs(crs: CrsLike) -> Optional[str]:
     """Canonical CRS string ("EPSG:<code>", PROJ.4 or WKT)."""
+
+Geometry = Union[Mapping[str, Any], str, PathLike]
+"""The JSON geometry description of insar_dem::generic: ``{"mode": "Bistatic"|"Monostatic",
+"grid": {sensing_start (s), line_time (s), near_range (m, one-way), range_spacing (m),
+wavelength (m), look_side, lines, samples}, "active_orbit": [{time (s), position (m, ECEF),
+velocity (m/s)}, ...], "passive_orbit": [...]}`` as a dict, JSON text or a file path."""
+
+def insar_pair_synthetic(
+    seed: int = 0,
+    lines: int = 160,
+    samples: int = 160,
+    height_of_ambiguity_m: float = 40.0,
+    mode: str = "bistatic",
+    glacier_thinning_m: float = 20.0,
+    ramp_rad: float = 3.0,
+    steep_ridge: bool = True,
+) -> Dict[str, Any]:
+    """Seeded synthetic SLC pair with its truth. Keys: active_slc, passive_slc
+    (complex64, (lines, samples)), geometry (dict), reference, truth, dh_true
+    (m, ellipsoid heights, geographic grid), glacier (uint8), transform, crs."""
+
+def insar_dem(
+    active_slc: Array,
+    passive_slc: Array,
+    geometry: Geometry,
+    reference: Array,
+    transform: Transform,
+    crs: CrsLike = "EPSG:4326",
+    iterations: int = 3,
+    coherence_min: float = 0.3,
+    looks: Tuple[int, int] = (3, 3),
+    trend_clip_rounds: int = 5,
+    plane_flattening: float = 1.0,
+    bridge_max_gap: int = 16,
+    seed: int = 0,
+) -> Dict[str, Any]:
+    """DEM from two co-registered complex SLCs (sect. 4.3.1). Keys: dem (m),
+    dh (list of Δh_k, m), coherence, mask (uint8 0 valid/1 low coherence/
+    2 layover/3 shadow/4 outside), unwrapped_phase (rad), dphi_dh (rad/m),
+    looks, transform, crs, stats (list of dicts, m)."""
+
+def insar_height_of_ambiguity(geometry: Geometry, row: float, col: float, height_m: float) -> float:
+    """Height of ambiguity (m per 2π) at radar pixel (row, col) and ellipsoid height (m)."""

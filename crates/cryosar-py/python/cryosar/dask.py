@@ -21,6 +21,7 @@ distributed run equals the whole-image run:
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
@@ -48,6 +49,26 @@ __all__ = [
 
 Transform = Tuple[float, float, float, float, float, float]
 Window = Tuple[int, int, int, int]
+
+
+def _task(f):
+    """Run ``f`` as a Dask task that fails cleanly: an exception that is not
+    an ``Exception`` (PyO3's ``PanicException`` derives from
+    ``BaseException``) would leave the task "processing" for ever on a
+    dask.distributed worker; it is re-raised as :class:`cryosar.Error`."""
+
+    @functools.wraps(f)
+    def run(*args, **kwargs):
+        try:
+            return f(*args, **kwargs)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except Exception:
+            raise
+        except BaseException as e:  # noqa: B036 - see the docstring
+            raise cryosar.Error(f"{type(e).__name__}: {e}") from None
+
+    return run
 
 
 def pin_threads(client, threads: Optional[int] = None) -> Dict[str, int]:
@@ -98,6 +119,7 @@ def slope_aspect(dem, transform=None, crs=None, method: str = "horn", chunks=Non
     dem = _as_dask(dem, chunks).astype(np.float64)
     rows, cols = _index_grids(dem)
 
+    @_task
     def _block(which, z, r, c):
         if z.size == 0 or np.isnan(z).all():
             return np.full(z.shape, np.nan)
@@ -127,7 +149,7 @@ def gaussian_highpass(image, kernel_px: int = 51, sigma_px: float = 17.0, chunks
     ``kernel_px // 2`` halo; equal to the whole-image filter."""
     img = _as_dask(image, chunks).astype(np.float64)
     return da.map_overlap(
-        lambda z: cryosar.gaussian_highpass(z, kernel_px, sigma_px),
+        _task(lambda z: cryosar.gaussian_highpass(z, kernel_px, sigma_px)),
         img,
         depth=kernel_px // 2,
         boundary="none",
@@ -151,6 +173,7 @@ _FIELDS = (
 )
 
 
+@_task
 def _track_tile(tile, transform, kwargs, *images):
     t = None if transform is None else window_transform(transform, tile["row0"], tile["col0"])
     res = cryosar.track(list(images), transform=t, allow_empty=True, **kwargs)
@@ -248,6 +271,7 @@ def glacier_windows(labels: np.ndarray, ids: Iterable[int], margin: int = 2) -> 
     return out
 
 
+@_task
 def fill_one_glacier(
     glacier: int,
     window: Window,

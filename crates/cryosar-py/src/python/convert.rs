@@ -3,6 +3,7 @@
 use super::InputError;
 use crate::geo;
 use ndarray::{Array2, Array3};
+use num_complex::{Complex32, Complex64};
 use numpy::{PyReadonlyArray2, PyReadonlyArray3, PyUntypedArrayMethods};
 use pyo3::prelude::*;
 use pyo3::types::PyString;
@@ -29,6 +30,26 @@ fn standard(a: Array2<f64>) -> Array2<f64> {
     }
 }
 
+/// `obj` itself, or an aligned copy when it is a NumPy array whose data is
+/// not aligned for its dtype. Such arrays are legal NumPy (views into a
+/// byte buffer at an odd offset) and are what `dask.distributed` hands a
+/// worker when it unpickles an array out of a network frame; reading them
+/// in place would be undefined behaviour (ndarray panics), so they are
+/// copied — one copy, which the conversion below makes anyway.
+pub(crate) fn aligned<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    if let Ok(a) = obj.cast::<numpy::PyUntypedArray>() {
+        let ok = a
+            .getattr("flags")
+            .and_then(|f| f.getattr("aligned"))
+            .and_then(|v| v.extract::<bool>())
+            .unwrap_or(false);
+        if !ok {
+            return a.call_method0("copy");
+        }
+    }
+    Ok(obj.clone())
+}
+
 macro_rules! try_2d {
     ($obj:expr, $f:expr, $($t:ty),*) => {
         $(if let Ok(a) = $obj.extract::<PyReadonlyArray2<'_, $t>>() {
@@ -40,6 +61,7 @@ macro_rules! try_2d {
 /// A 2-D real array of any float or integer dtype, any memory order, as
 /// `f64` (values unchanged; float32 widened exactly).
 pub(crate) fn f64_2d(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<Array2<f64>> {
+    let obj = &aligned(obj)?;
     if let Ok(a) = obj.extract::<PyReadonlyArray2<'_, f64>>() {
         return Ok(standard(a.as_array().to_owned()));
     }
@@ -53,6 +75,7 @@ pub(crate) fn f64_2d(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<Array2<f64>
 
 /// A 2-D mask: bool, or integers / floats where non-zero means `true`.
 pub(crate) fn bool_2d(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<Array2<bool>> {
+    let obj = &aligned(obj)?;
     if let Ok(a) = obj.extract::<PyReadonlyArray2<'_, bool>>() {
         return Ok(a.as_array().to_owned());
     }
@@ -81,6 +104,7 @@ pub(crate) fn labels_2d(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<Array2<u
 
 /// A 3-D stack `(bands, rows, cols)` as `f64`.
 pub(crate) fn f64_3d(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<Array3<f64>> {
+    let obj = &aligned(obj)?;
     if let Ok(a) = obj.extract::<PyReadonlyArray3<'_, f64>>() {
         return Ok(a.as_array().to_owned());
     }
@@ -91,6 +115,94 @@ pub(crate) fn f64_3d(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<Array3<f64>
         "`{name}` must be a 3-D float32/float64 array (bands, rows, cols), got {}",
         describe(obj)
     )))
+}
+
+/// A 2-D complex array (complex64, or complex128 rounded to complex64 —
+/// the precision of SAR SLC products) in standard layout.
+pub(crate) fn c32_2d(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<Array2<Complex32>> {
+    let obj = &aligned(obj)?;
+    let a = if let Ok(a) = obj.extract::<PyReadonlyArray2<'_, Complex32>>() {
+        a.as_array().to_owned()
+    } else if let Ok(a) = obj.extract::<PyReadonlyArray2<'_, Complex64>>() {
+        a.as_array()
+            .mapv(|v| Complex32::new(v.re as f32, v.im as f32))
+    } else {
+        return Err(InputError::new_err(format!(
+            "`{name}` must be a 2-D complex64/complex128 array (an SLC), got {}",
+            describe(obj)
+        )));
+    };
+    Ok(if a.is_standard_layout() {
+        a
+    } else {
+        a.as_standard_layout().into_owned()
+    })
+}
+
+/// An optional array argument converted with `convert`: a missing argument
+/// and Python `None` both give `None`.
+pub(crate) fn optional<'py, T>(
+    obj: Option<&Bound<'py, PyAny>>,
+    convert: impl FnOnce(&Bound<'py, PyAny>) -> PyResult<T>,
+) -> PyResult<Option<T>> {
+    match obj {
+        Some(o) if !o.is_none() => convert(o).map(Some),
+        _ => Ok(None),
+    }
+}
+
+/// `InputError` unless array `name` has the `expected` shape.
+pub(crate) fn check_shape(
+    name: &str,
+    got: (usize, usize),
+    expected: (usize, usize),
+) -> PyResult<()> {
+    if got == expected {
+        Ok(())
+    } else {
+        Err(InputError::new_err(format!(
+            "`{name}` has shape {got:?} but {expected:?} was expected (the shape of the first raster)"
+        )))
+    }
+}
+
+/// The raster arguments `(name, obj)` of a georeferenced function as
+/// `f64` rasters on one grid: the grid of the first one's shape with the
+/// given `transform`/`crs`; every further one must have that shape. The
+/// block every georeferenced function starts with.
+pub(crate) fn rasters_on_grid<const N: usize>(
+    items: [(&str, &Bound<'_, PyAny>); N],
+    transform: Option<&Bound<'_, PyAny>>,
+    crs: Option<&Bound<'_, PyAny>>,
+) -> PyResult<(Grid, [Raster<f64>; N])> {
+    convert_all(items, |shape| grid(shape, transform, crs))
+}
+
+/// Like [`rasters_on_grid`] on the pixel grid (1 m pixels, no CRS) of the
+/// first array, for functions that take no georeferencing.
+pub(crate) fn pixel_rasters<const N: usize>(
+    items: [(&str, &Bound<'_, PyAny>); N],
+) -> PyResult<(Grid, [Raster<f64>; N])> {
+    convert_all(items, |(rows, cols)| Ok(Grid::pixel(rows, cols)))
+}
+
+fn convert_all<const N: usize>(
+    items: [(&str, &Bound<'_, PyAny>); N],
+    make_grid: impl FnOnce((usize, usize)) -> PyResult<Grid>,
+) -> PyResult<(Grid, [Raster<f64>; N])> {
+    let mut arrays = Vec::with_capacity(N);
+    for (name, obj) in items {
+        arrays.push((name, f64_2d(name, obj)?));
+    }
+    let shape = arrays.first().map_or((0, 0), |(_, a)| a.dim());
+    let g = make_grid(shape)?;
+    let mut out = Vec::with_capacity(N);
+    for (name, a) in arrays {
+        out.push(raster(name, a, &g)?);
+    }
+    let out = <[Raster<f64>; N]>::try_from(out)
+        .map_err(|_| InputError::new_err("internal: raster count mismatch"))?;
+    Ok((g, out))
 }
 
 /// A CRS given as a string or an object whose `str()` is one (rasterio's
@@ -153,13 +265,7 @@ pub(crate) fn grid(
 }
 
 /// A raster from an array and a grid (same shape, checked).
-pub(crate) fn raster(name: &str, data: Array2<f64>, grid: &Grid) -> PyResult<Raster<f64>> {
-    if data.dim() != grid.shape() {
-        return Err(InputError::new_err(format!(
-            "`{name}` has shape {:?} but {:?} was expected (the shape of the first raster)",
-            data.dim(),
-            grid.shape()
-        )));
-    }
+pub(crate) fn raster<T>(name: &str, data: Array2<T>, grid: &Grid) -> PyResult<Raster<T>> {
+    check_shape(name, data.dim(), grid.shape())?;
     Raster::new(data, grid.clone()).map_err(|e| super::SarError::new_err(e.to_string()))
 }

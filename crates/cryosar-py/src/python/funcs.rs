@@ -1,7 +1,10 @@
 //! The bound functions. Docstrings here are what `help(cryosar.f)` shows;
 //! the `.pyi` stubs repeat the signatures with types.
 
-use super::convert::{bool_2d, crs_text, f64_2d, f64_3d, grid, labels_2d, raster};
+use super::convert::{
+    aligned, bool_2d, check_shape, crs_text, f64_2d, f64_3d, grid, labels_2d, optional,
+    pixel_rasters, raster, rasters_on_grid,
+};
 use super::{compute, Failure, InputError};
 use crate::{geo, tiles, BindError};
 use ndarray::Array2;
@@ -98,6 +101,7 @@ fn write_geotiff(
         U8(Vec<Array2<u8>>),
     }
     use numpy::{PyReadonlyArray2, PyReadonlyArray3};
+    let data = &aligned(data)?;
     let bands = if let Ok(a) = data.extract::<PyReadonlyArray2<'_, f32>>() {
         Bands::F32(vec![a.as_array().to_owned()])
     } else if let Ok(a) = data.extract::<PyReadonlyArray3<'_, f32>>() {
@@ -169,10 +173,8 @@ fn slope_aspect<'py>(
     crs: Option<&Bound<'py, PyAny>>,
     method: &str,
 ) -> PyResult<(Arr<'py>, Arr<'py>)> {
-    let d = f64_2d("dem", dem)?;
-    let g = grid(d.dim(), transform, crs)?;
+    let (_, [dem]) = rasters_on_grid([("dem", dem)], transform, crs)?;
     let m = gradient_method(method)?;
-    let dem = raster("dem", d, &g)?;
     let sa = compute(py, move || {
         Ok::<_, Failure>(terrain::slope_aspect(&dem, m)?)
     })?;
@@ -196,10 +198,7 @@ fn local_incidence_angle<'py>(
     heading_deg: f64,
     look: &str,
 ) -> PyResult<Bound<'py, PyArray2<f64>>> {
-    let s = f64_2d("slope", slope)?;
-    let g = sar_core::Grid::pixel(s.nrows(), s.ncols());
-    let s = raster("slope", s, &g)?;
-    let a = raster("aspect", f64_2d("aspect", aspect)?, &g)?;
+    let (g, [s, a]) = pixel_rasters([("slope", slope), ("aspect", aspect)])?;
     let inc = match incidence_deg.extract::<f64>() {
         Ok(v) => terrain::Incidence::Constant(v),
         Err(_) => terrain::Incidence::Raster(raster(
@@ -455,7 +454,8 @@ fn velocity_tile_plan<'py>(
     search_px: usize,
     tile_cells: (usize, usize),
 ) -> PyResult<Bound<'py, PyList>> {
-    let plan = tiles::velocity_tiles(rows, cols, template_px, step_px, search_px, tile_cells)?;
+    let plan = tiles::velocity_tiles(rows, cols, template_px, step_px, search_px, tile_cells)
+        .map_err(Failure::from)?;
     let out = PyList::empty(py);
     for t in plan {
         let d = PyDict::new(py);
@@ -557,18 +557,9 @@ fn empirical_variogram<'py>(
     seed: u64,
 ) -> PyResult<Bound<'py, PyDict>> {
     let v = f64_2d("values", values)?;
-    let m = match mask {
-        Some(o) if !o.is_none() => Some(bool_2d("mask", o)?),
-        _ => None,
-    };
+    let m = optional(mask, |o| bool_2d("mask", o))?;
     if let Some(m) = &m {
-        if m.dim() != v.dim() {
-            return Err(InputError::new_err(format!(
-                "`mask` has shape {:?} but `values` has {:?}",
-                m.dim(),
-                v.dim()
-            )));
-        }
+        check_shape("mask", m.dim(), v.dim())?;
     }
     let est = match estimator.to_ascii_lowercase().as_str() {
         "dowd" => uncertainty::Estimator::Dowd,
@@ -837,19 +828,8 @@ fn fill_glacier<'py>(
     min_samples: usize,
     validation_fraction: f64,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let dh = f64_2d("dhdt", dhdt)?;
-    let g = grid(dh.dim(), transform, crs)?;
-    let dh = raster("dhdt", dh, &g)?;
-    let dem = raster("dem", f64_2d("dem", dem)?, &g)?;
-    let m = bool_2d("mask", mask)?;
-    if m.dim() != g.shape() {
-        return Err(InputError::new_err(format!(
-            "`mask` has shape {:?} but {:?} was expected",
-            m.dim(),
-            g.shape()
-        )));
-    }
-    let m = Raster::new(m.mapv(u8::from), g.clone()).map_err(Failure::from)?;
+    let (g, [dh, dem]) = rasters_on_grid([("dhdt", dhdt), ("dem", dem)], transform, crs)?;
+    let m = raster("mask", bool_2d("mask", mask)?.mapv(u8::from), &g)?;
     let p = gp_voidfill::GpVoidFill::new()
         .seed(seed)
         .max_iterations(max_iterations)
@@ -896,12 +876,12 @@ fn wet_snow_map<'py>(
     seed: u64,
     n_samples: usize,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let rc = f64_2d("rc_db", rc_db)?;
-    let g = sar_core::Grid::pixel(rc.nrows(), rc.ncols());
-    let rc = raster("rc_db", rc, &g)?;
-    let dem = raster("dem", f64_2d("dem", dem)?, &g)?;
-    let sl = raster("slope", f64_2d("slope", slope)?, &g)?;
-    let asp = raster("aspect", f64_2d("aspect", aspect)?, &g)?;
+    let (_, [rc, dem, sl, asp]) = pixel_rasters([
+        ("rc_db", rc_db),
+        ("dem", dem),
+        ("slope", slope),
+        ("aspect", aspect),
+    ])?;
     let (map, gmm) = compute(py, move || {
         use snowmelt::{classify, gmm, tsi, wsi};
         let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(seed);
@@ -950,14 +930,8 @@ fn unwrap_phase<'py>(
     tile_overlap: usize,
 ) -> PyResult<Bound<'py, PyDict>> {
     let ph = f64_2d("phase", phase)?;
-    let coh = match coherence {
-        Some(o) if !o.is_none() => Some(f64_2d("coherence", o)?),
-        _ => None,
-    };
-    let m = match mask {
-        Some(o) if !o.is_none() => Some(bool_2d("mask", o)?),
-        _ => None,
-    };
+    let coh = optional(coherence, |o| f64_2d("coherence", o))?;
+    let m = optional(mask, |o| bool_2d("mask", o))?;
     let p = phase_unwrap::UnwrapParams::default()
         .looks(looks)
         .assumed_coherence(assumed_coherence)
@@ -1007,21 +981,10 @@ fn glacier_mass_balance<'py>(
     min_coverage: f64,
     band_m: f64,
 ) -> PyResult<Bound<'py, PyTuple>> {
-    let dh = f64_2d("dhdt", dhdt)?;
-    let g = grid(dh.dim(), Some(transform), crs)?;
-    let dh = raster("dhdt", dh, &g)?;
-    let dem = raster("dem", f64_2d("dem", dem)?, &g)?;
-    let lab = labels_2d("labels", labels)?;
+    let (g, [dh, dem]) = rasters_on_grid([("dhdt", dhdt), ("dem", dem)], Some(transform), crs)?;
+    let lab = raster("labels", labels_2d("labels", labels)?, &g)?;
     let st = bool_2d("stable", stable)?;
-    for (n, s) in [("labels", lab.dim()), ("stable", st.dim())] {
-        if s != g.shape() {
-            return Err(InputError::new_err(format!(
-                "`{n}` has shape {s:?} but {:?} was expected",
-                g.shape()
-            )));
-        }
-    }
-    let lab = Raster::new(lab, g.clone()).map_err(Failure::from)?;
+    check_shape("stable", st.dim(), g.shape())?;
     let fill = match fill.to_ascii_lowercase().as_str() {
         "gp" => geodetic_mb::FillMethod::default(),
         "hypsometric" => geodetic_mb::FillMethod::Hypsometric {

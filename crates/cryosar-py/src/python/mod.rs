@@ -12,6 +12,7 @@
 
 mod convert;
 mod funcs;
+mod insar;
 
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
@@ -73,6 +74,13 @@ pyo3::create_exception!(
     "An error of phase-unwrap (minimum-cost-flow unwrapping)."
 );
 
+pyo3::create_exception!(
+    cryosar,
+    DemError,
+    Error,
+    "An error of insar-dem (interferometric DEM generation, SAR geometry)."
+);
+
 /// A failure of one call, from any crate; mapped to its exception class.
 pub(crate) enum Failure {
     Bind(crate::BindError),
@@ -83,6 +91,7 @@ pub(crate) enum Failure {
     Unc(uncertainty::UncertaintyError),
     Mb(geodetic_mb::MbError),
     Unwrap(phase_unwrap::UnwrapError),
+    Dem(insar_dem::DemError),
 }
 
 macro_rules! failure_from {
@@ -103,6 +112,7 @@ failure_from!(
     uncertainty::UncertaintyError => Unc,
     geodetic_mb::MbError => Mb,
     phase_unwrap::UnwrapError => Unwrap,
+    insar_dem::DemError => Dem,
 );
 
 impl From<Failure> for PyErr {
@@ -116,6 +126,7 @@ impl From<Failure> for PyErr {
             Failure::Unc(e) => UncertaintyError::new_err(e.to_string()),
             Failure::Mb(e) => MbError::new_err(e.to_string()),
             Failure::Unwrap(e) => UnwrapError::new_err(e.to_string()),
+            Failure::Dem(e) => DemError::new_err(e.to_string()),
         }
     }
 }
@@ -193,6 +204,20 @@ fn get_num_threads() -> usize {
     current_pool().map_or_else(rayon::current_num_threads, |p| p.current_num_threads())
 }
 
+/// The results of [`crate::reference::compute`] — the Rust libraries run
+/// directly on the reference scenes — as JSON text; the tests compare the
+/// bound functions with them.
+#[pyfunction]
+#[pyo3(name = "_rust_reference")]
+fn rust_reference(py: Python<'_>) -> PyResult<String> {
+    let m = compute(py, || {
+        crate::reference::compute()
+            .map_err(|e| Failure::Bind(crate::BindError::arg("reference", e.to_string())))
+    })?;
+    serde_json::to_string(&serde_json::Value::Object(m))
+        .map_err(|e| Error::new_err(format!("cannot serialise the reference: {e}")))
+}
+
 /// The extension module, imported as `cryosar._cryosar` and re-exported
 /// by the `cryosar` package.
 #[pymodule]
@@ -209,8 +234,11 @@ fn cryosar_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("UncertaintyError", py.get_type::<UncertaintyError>())?;
     m.add("MbError", py.get_type::<MbError>())?;
     m.add("UnwrapError", py.get_type::<UnwrapError>())?;
+    m.add("DemError", py.get_type::<DemError>())?;
     m.add_function(wrap_pyfunction!(set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(get_num_threads, m)?)?;
+    m.add_function(wrap_pyfunction!(rust_reference, m)?)?;
     funcs::register(m)?;
+    insar::register(m)?;
     Ok(())
 }

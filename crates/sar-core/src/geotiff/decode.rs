@@ -34,6 +34,15 @@ fn covered_bytes(offsets: &[u64], counts: &[u64]) -> u64 {
     total
 }
 
+/// A rectangle of image pixels: first row and column, and size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PixelRect {
+    pub row0: usize,
+    pub col0: usize,
+    pub rows: usize,
+    pub cols: usize,
+}
+
 /// Everything needed to find and decode the pixels of the first image.
 #[derive(Debug, Clone)]
 pub(crate) struct Layout {
@@ -306,44 +315,70 @@ impl Layout {
         rows * self.chunk_w * self.chunk_spp() * self.data_type.bytes()
     }
 
-    /// Decode bands `bands` (0-based, each `< spp`) into `width × height`
-    /// values each, converting every sample with `conv` (which receives the
-    /// sample's native-endian bytes). Missing (sparse) blocks hold `fill`.
-    pub fn decode_bands<O, C>(
+    /// Decode the pixel rectangle `win` (which must lie inside the image)
+    /// of bands `bands` (0-based, each `< spp`) into `win.rows × win.cols`
+    /// values each, row-major, converting every sample with `conv` (which
+    /// receives the sample's native-endian bytes). Missing (sparse) blocks
+    /// hold `fill`. Only the strips or tiles that intersect `win` are read
+    /// and decompressed.
+    pub fn decode_window<O, C>(
         &self,
         t: &mut TiffFile,
         bands: &[usize],
         fill: Option<f64>,
         parallel: bool,
         conv: C,
+        win: PixelRect,
     ) -> Result<Vec<Vec<O>>>
     where
         O: Copy + Default + Send,
         C: Fn(&[u8]) -> O + Sync,
     {
-        let plane_len = self.width * self.height;
+        if win.rows == 0
+            || win.cols == 0
+            || win.row0 + win.rows > self.height
+            || win.col0 + win.cols > self.width
+        {
+            return Err(t.unsupported(format!(
+                "window rows {}..{} cols {}..{} is empty or outside the {}×{} image",
+                win.row0,
+                win.row0 + win.rows,
+                win.col0,
+                win.col0 + win.cols,
+                self.height,
+                self.width
+            )));
+        }
+        let plane_len = win.rows * win.cols;
         let mut out: Vec<Vec<O>> = Vec::with_capacity(bands.len());
         for _ in bands {
             let mut v = Vec::new();
             v.try_reserve_exact(plane_len).map_err(|_| {
                 t.unsupported(format!(
                     "cannot allocate memory for a band of {} × {} samples",
-                    self.height, self.width
+                    win.rows, win.cols
                 ))
             })?;
             v.resize(plane_len, O::default());
             out.push(v);
         }
-        // The chunks to decode.
+        // The chunks that intersect the window, plane by plane.
+        let (cr0, cr1) = (
+            win.row0 / self.chunk_h,
+            (win.row0 + win.rows - 1) / self.chunk_h,
+        );
+        let (cc0, cc1) = (
+            win.col0 / self.chunk_w,
+            (win.col0 + win.cols - 1) / self.chunk_w,
+        );
+        let n = self.chunks_per_plane();
+        let in_plane = |p: usize| {
+            (cr0..=cr1)
+                .flat_map(move |r| (cc0..=cc1).map(move |c| p * n + r * self.chunks_across + c))
+        };
         let chunks: Vec<usize> = match self.interleave {
-            Interleave::Pixel => (0..self.chunks_per_plane()).collect(),
-            Interleave::Band => bands
-                .iter()
-                .flat_map(|&b| {
-                    let n = self.chunks_per_plane();
-                    b * n..(b + 1) * n
-                })
-                .collect(),
+            Interleave::Pixel => in_plane(0).collect(),
+            Interleave::Band => bands.iter().flat_map(|&b| in_plane(b)).collect(),
         };
         let fill_bytes = fill.and_then(|v| self.data_type.native_bytes(v));
         // Decode in batches to bound the memory held by decoded chunks.
@@ -372,7 +407,7 @@ impl Layout {
                     Some(d) => self.decode_chunk(t, i, d)?,
                     None => self.fill_chunk(i, fill_bytes.as_deref()),
                 };
-                Ok(self.extract(i, &bytes, bands, &conv))
+                Ok(self.extract(i, &bytes, bands, &conv, win))
             };
             let decoded: Vec<Result<Vec<Option<Vec<O>>>>> = if parallel {
                 par_map(&raw, work)
@@ -380,7 +415,7 @@ impl Layout {
                 raw.iter().enumerate().map(work).collect()
             };
             for (k, d) in decoded.into_iter().enumerate() {
-                self.scatter(group[k], &d?, &mut out);
+                self.scatter(group[k], &d?, &mut out, win);
             }
         }
         Ok(out)
@@ -395,20 +430,33 @@ impl Layout {
         }
     }
 
+    /// The part of chunk `i` inside `win`: image rows `ra..rb` and columns
+    /// `ca..cb` (empty ranges if they do not meet).
+    fn overlap(&self, i: usize, win: PixelRect) -> (usize, usize, usize, usize) {
+        let (r0, c0, rows, cols) = self.chunk_rect(i);
+        let (ra, rb) = (r0.max(win.row0), (r0 + rows).min(win.row0 + win.rows));
+        let (ca, cb) = (c0.max(win.col0), (c0 + cols).min(win.col0 + win.cols));
+        (ra, rb.max(ra), ca, cb.max(ca))
+    }
+
     /// The converted values of the requested bands held by decoded chunk
-    /// `i`, each as a compact `rows × cols` block of its valid pixels
-    /// (`None` for bands the chunk does not hold).
+    /// `i` inside `win`, each as a compact block of its
+    /// [`Layout::overlap`] with the window (`None` for bands the chunk does
+    /// not hold).
     fn extract<O, C: Fn(&[u8]) -> O>(
         &self,
         i: usize,
         chunk: &[u8],
         bands: &[usize],
         conv: &C,
+        win: PixelRect,
     ) -> Vec<Option<Vec<O>>> {
         let bs = self.data_type.bytes();
-        let (_, _, rows, cols) = self.chunk_rect(i);
+        let (r0, c0, _, _) = self.chunk_rect(i);
+        let (ra, rb, ca, cb) = self.overlap(i, win);
         let spp_c = self.chunk_spp();
         let row_stride = self.chunk_w * spp_c * bs;
+        let px = spp_c * bs;
         let plane = i / self.chunks_per_plane();
         bands
             .iter()
@@ -418,15 +466,16 @@ impl Layout {
                     Interleave::Band => 0,
                     Interleave::Pixel => b,
                 };
-                let mut v = Vec::with_capacity(rows * cols);
-                for r in 0..rows {
-                    let row = &chunk[r * row_stride..r * row_stride + cols * spp_c * bs];
+                let mut v = Vec::with_capacity((rb - ra) * (cb - ca));
+                for r in ra - r0..rb - r0 {
+                    let start = r * row_stride + (ca - c0) * px;
+                    let row = &chunk[start..start + (cb - ca) * px];
                     if spp_c == 1 {
                         v.extend(row.chunks_exact(bs).map(conv));
                     } else {
                         v.extend(
-                            row.chunks_exact(spp_c * bs)
-                                .map(|px| conv(&px[sample * bs..(sample + 1) * bs])),
+                            row.chunks_exact(px)
+                                .map(|p| conv(&p[sample * bs..(sample + 1) * bs])),
                         );
                     }
                 }
@@ -435,14 +484,23 @@ impl Layout {
             .collect()
     }
 
-    /// Copy the blocks extracted from chunk `i` into the band buffers.
-    fn scatter<O: Copy>(&self, i: usize, blocks: &[Option<Vec<O>>], out: &mut [Vec<O>]) {
-        let (r0, c0, rows, cols) = self.chunk_rect(i);
+    /// Copy the blocks extracted from chunk `i` (its overlap with `win`)
+    /// into the window's band buffers.
+    fn scatter<O: Copy>(
+        &self,
+        i: usize,
+        blocks: &[Option<Vec<O>>],
+        out: &mut [Vec<O>],
+        win: PixelRect,
+    ) {
+        let (ra, rb, ca, cb) = self.overlap(i, win);
+        let w = cb - ca;
         for (k, block) in blocks.iter().enumerate() {
             let Some(block) = block else { continue };
-            for r in 0..rows {
-                let d0 = (r0 + r) * self.width + c0;
-                out[k][d0..d0 + cols].copy_from_slice(&block[r * cols..(r + 1) * cols]);
+            for r in ra..rb {
+                let s0 = (r - ra) * w;
+                let d0 = (r - win.row0) * win.cols + (ca - win.col0);
+                out[k][d0..d0 + w].copy_from_slice(&block[s0..s0 + w]);
             }
         }
     }

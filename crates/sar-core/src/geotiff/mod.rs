@@ -13,6 +13,10 @@
 //!   measurement files) and complex float32 (`CFloat32`) samples;
 //! * [`read_band`] returns the samples unconverted in their own type
 //!   ([`read_u8`] for masks and classes).
+//! * [`read_window_f64`], [`read_window_f32`] and [`read_window_band`]
+//!   read a rectangular pixel [`Window`] with the window's georeferencing,
+//!   decoding only the strips or tiles it touches (per-tile and
+//!   per-glacier batch jobs: memory follows the window, not the file).
 //!
 //! Supported: classic TIFF and BigTIFF, little- and big-endian; strips and
 //! tiles; compression none, LZW, Deflate (8 and 32946) and PackBits;
@@ -648,6 +652,125 @@ struct Opened {
     info: GeoTiffInfo,
 }
 
+impl Opened {
+    /// The window of the whole image.
+    fn full_window(&self) -> Window {
+        Window::new(0, 0, self.info.height, self.info.width)
+    }
+
+    /// [`SarError::OutOfBounds`] naming the file if `win` is empty or does
+    /// not lie inside the image.
+    fn check_window(&self, win: Window) -> Result<()> {
+        let fits = |start: usize, len: usize, n: usize| {
+            len > 0 && start.checked_add(len).is_some_and(|end| end <= n)
+        };
+        if fits(win.row0, win.rows, self.info.height) && fits(win.col0, win.cols, self.info.width) {
+            return Ok(());
+        }
+        Err(SarError::OutOfBounds(format!(
+            "window rows {}..{} cols {}..{} ({} × {} px) does not fit {}, which has {} rows and {} columns{}",
+            win.row0,
+            win.row0.saturating_add(win.rows),
+            win.col0,
+            win.col0.saturating_add(win.cols),
+            win.rows,
+            win.cols,
+            self.file.path,
+            self.info.height,
+            self.info.width,
+            if win.rows == 0 || win.cols == 0 {
+                " (and the window is empty)"
+            } else {
+                ""
+            }
+        )))
+    }
+}
+
+/// A rectangular window of pixels: first row and column (0-based, from the
+/// top-left pixel) and size, as GDAL's `-srcwin col0 row0 cols rows`
+/// (note GDAL's column-first order) and rasterio's
+/// `Window(col_off, row_off, width, height)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Window {
+    /// First row (0-based).
+    pub row0: usize,
+    /// First column (0-based).
+    pub col0: usize,
+    /// Number of rows.
+    pub rows: usize,
+    /// Number of columns.
+    pub cols: usize,
+}
+
+impl Window {
+    /// The window of `rows × cols` pixels whose top-left pixel is
+    /// `(row0, col0)`.
+    pub fn new(row0: usize, col0: usize, rows: usize, cols: usize) -> Self {
+        Window {
+            row0,
+            col0,
+            rows,
+            cols,
+        }
+    }
+
+    /// Rows `row0..row0 + rows`, one past the last row.
+    pub fn row_end(&self) -> usize {
+        self.row0.saturating_add(self.rows)
+    }
+
+    /// Columns `col0..col0 + cols`, one past the last column.
+    pub fn col_end(&self) -> usize {
+        self.col0.saturating_add(self.cols)
+    }
+
+    /// This window grown by `halo` pixels on every side and clipped to an
+    /// image of `height × width` pixels.
+    pub fn grown(&self, halo: usize, height: usize, width: usize) -> Window {
+        let r0 = self.row0.saturating_sub(halo);
+        let c0 = self.col0.saturating_sub(halo);
+        let r1 = self.row_end().saturating_add(halo).min(height);
+        let c1 = self.col_end().saturating_add(halo).min(width);
+        Window::new(r0, c0, r1.saturating_sub(r0), c1.saturating_sub(c0))
+    }
+}
+
+impl fmt::Display for Window {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "rows {}..{} cols {}..{}",
+            self.row0,
+            self.row_end(),
+            self.col0,
+            self.col_end()
+        )
+    }
+}
+
+/// As [`check_memory`], for a window of `win.rows × win.cols` pixels.
+fn check_window_memory(path: &str, win: Window, bytes_per_pixel: u64) -> Result<()> {
+    let need = (win.rows as u64)
+        .checked_mul(win.cols as u64)
+        .and_then(|n| n.checked_mul(bytes_per_pixel))
+        .unwrap_or(u64::MAX);
+    let limit = memory_limit();
+    if need > limit {
+        return Err(SarError::UnsupportedTiff {
+            path: path.to_string(),
+            what: format!(
+                "the window {win} ({}×{} px) would need {} of memory; the ceiling is {} (raise it with {MEMORY_LIMIT_ENV}=16G or --max-memory, or read a smaller window)",
+                win.cols,
+                win.rows,
+                human_bytes(need),
+                human_bytes(limit)
+            ),
+        });
+    }
+    Ok(())
+}
+
 fn open(path: &Path) -> Result<Opened> {
     let mut file = TiffFile::open(path)?;
     let ifd = file.first_ifd()?;
@@ -710,9 +833,30 @@ where
     O: Copy + Default + Send,
     C: Fn(&[u8]) -> O + Sync,
 {
+    let full = o.full_window();
+    decode_window_with(o, bands, parallel, conv, full)
+}
+
+/// As [`decode_with`], for the pixel window `win` (checked by
+/// [`Opened::check_window`]) only.
+fn decode_window_with<O, C>(
+    o: &mut Opened,
+    bands: &[usize],
+    parallel: bool,
+    conv: C,
+    win: Window,
+) -> Result<Vec<Vec<O>>>
+where
+    O: Copy + Default + Send,
+    C: Fn(&[u8]) -> O + Sync,
+{
     // Memory of the decoded bands plus one batch of decoded chunks.
     let per_pixel = (std::mem::size_of::<O>() * bands.len().max(1)) as u64;
-    check_memory(&o.file.path, &o.info, per_pixel)?;
+    if win == o.full_window() {
+        check_memory(&o.file.path, &o.info, per_pixel)?;
+    } else {
+        check_window_memory(&o.file.path, win, per_pixel)?;
+    }
     for &b in bands {
         if b >= o.info.bands {
             return Err(SarError::InvalidParameter {
@@ -724,8 +868,14 @@ where
             });
         }
     }
+    let rect = decode::PixelRect {
+        row0: win.row0,
+        col0: win.col0,
+        rows: win.rows,
+        cols: win.cols,
+    };
     o.layout
-        .decode_bands(&mut o.file, bands, o.info.nodata, parallel, conv)
+        .decode_window(&mut o.file, bands, o.info.nodata, parallel, conv, rect)
 }
 
 /// Read the metadata of a GeoTIFF: shape, bands, sample type, grid, no-data
@@ -755,31 +905,49 @@ fn real_bands<F: RealOut + Default + Send>(
     bands: &[usize],
     parallel: bool,
 ) -> Result<Vec<Vec<F>>> {
+    let full = o.full_window();
+    real_bands_window(o, bands, parallel, full)
+}
+
+/// As [`real_bands`], for the pixel window `win` only.
+fn real_bands_window<F: RealOut + Default + Send>(
+    o: &mut Opened,
+    bands: &[usize],
+    parallel: bool,
+    win: Window,
+) -> Result<Vec<Vec<F>>> {
     fn go<S: Sample, F: RealOut + Default + Send>(
         o: &mut Opened,
         bands: &[usize],
         parallel: bool,
+        win: Window,
     ) -> Result<Vec<Vec<F>>> {
         let nd = o.info.nodata.filter(|v| !v.is_nan());
-        decode_with(o, bands, parallel, move |c: &[u8]| {
-            let v = S::from_ne_slice(c).to_f64();
-            if Some(v) == nd {
-                F::from_f64(f64::NAN)
-            } else {
-                F::from_f64(v)
-            }
-        })
+        decode_window_with(
+            o,
+            bands,
+            parallel,
+            move |c: &[u8]| {
+                let v = S::from_ne_slice(c).to_f64();
+                if Some(v) == nd {
+                    F::from_f64(f64::NAN)
+                } else {
+                    F::from_f64(v)
+                }
+            },
+            win,
+        )
     }
     ensure_real(o)?;
     match o.info.data_type {
-        DataType::U8 => go::<u8, F>(o, bands, parallel),
-        DataType::I8 => go::<i8, F>(o, bands, parallel),
-        DataType::U16 => go::<u16, F>(o, bands, parallel),
-        DataType::I16 => go::<i16, F>(o, bands, parallel),
-        DataType::U32 => go::<u32, F>(o, bands, parallel),
-        DataType::I32 => go::<i32, F>(o, bands, parallel),
-        DataType::F32 => go::<f32, F>(o, bands, parallel),
-        DataType::F64 => go::<f64, F>(o, bands, parallel),
+        DataType::U8 => go::<u8, F>(o, bands, parallel, win),
+        DataType::I8 => go::<i8, F>(o, bands, parallel, win),
+        DataType::U16 => go::<u16, F>(o, bands, parallel, win),
+        DataType::I16 => go::<i16, F>(o, bands, parallel, win),
+        DataType::U32 => go::<u32, F>(o, bands, parallel, win),
+        DataType::I32 => go::<i32, F>(o, bands, parallel, win),
+        DataType::F32 => go::<f32, F>(o, bands, parallel, win),
+        DataType::F64 => go::<f64, F>(o, bands, parallel, win),
         DataType::CInt16 | DataType::CFloat32 => Err(SarError::DataType(format!(
             "{} holds complex samples",
             o.file.path
@@ -788,13 +956,23 @@ fn real_bands<F: RealOut + Default + Send>(
 }
 
 fn make_raster<T>(o: &Opened, data: Vec<T>) -> Result<Raster<T>> {
-    let arr = Array2::from_shape_vec((o.info.height, o.info.width), data).map_err(|e| {
-        SarError::CorruptTiff {
+    let full = o.full_window();
+    make_window_raster(o, data, full)
+}
+
+/// The raster of window `win` of the file: `data` on the window's grid.
+fn make_window_raster<T>(o: &Opened, data: Vec<T>, win: Window) -> Result<Raster<T>> {
+    let arr =
+        Array2::from_shape_vec((win.rows, win.cols), data).map_err(|e| SarError::CorruptTiff {
             path: o.file.path.clone(),
             what: format!("decoded band has the wrong size: {e}"),
-        }
-    })?;
-    Ok(Raster::new(arr, o.info.grid.clone())?.with_nodata(o.info.nodata))
+        })?;
+    let grid = if win == o.full_window() {
+        o.info.grid.clone()
+    } else {
+        o.info.grid.window(win.row0, win.col0, win.rows, win.cols)?
+    };
+    Ok(Raster::new(arr, grid)?.with_nodata(o.info.nodata))
 }
 
 /// [`SarError::DataType`] if the file holds complex samples.
@@ -840,6 +1018,83 @@ pub fn read_all_f64(path: impl AsRef<Path>) -> Result<Vec<Raster<f64>>> {
         .into_iter()
         .map(|data| make_raster(&o, data))
         .collect()
+}
+
+/// Read the pixel window `window` of band `band` (0-based) as `f64`, as
+/// [`read_f64`] does for the whole image: the raster's [`Grid`] is the
+/// window's (origin moved to the window's top-left corner, pixel size,
+/// rotation and CRS kept), no-data pixels become NaN.
+///
+/// Only the strips or tiles that intersect the window are read and
+/// decompressed, and memory grows with the window, not the file (plus the
+/// decoded strips or tiles of one batch), so per-tile and per-glacier jobs
+/// can read their part of a large mosaic. The result equals the same
+/// window cropped from a whole-image read, bit for bit.
+///
+/// # Errors
+/// [`SarError::OutOfBounds`] naming the file if the window is empty or
+/// reaches outside the image; otherwise as [`read_f64`].
+///
+/// ```
+/// use ndarray::Array2;
+/// use sar_core::{geotiff, geotiff::Window, Crs, Grid, Raster};
+///
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("dem.tif");
+/// let grid = Grid::north_up(300, 200, 500_000.0, 4_100_000.0, 30.0, 30.0, Crs::epsg(32643));
+/// let dem = Raster::new(Array2::from_shape_fn((300, 200), |(r, c)| (r * 1000 + c) as f64), grid)?;
+/// geotiff::write_f64(&path, &dem)?;
+///
+/// let w = geotiff::read_window_f64(&path, 0, Window::new(100, 50, 20, 30))?;
+/// assert_eq!(w.shape(), (20, 30));
+/// assert_eq!(w.data[[0, 0]], 100_050.0);
+/// // the window's top-left corner: 50 columns east, 100 rows south
+/// assert_eq!(w.grid.transform.0[0], 500_000.0 + 50.0 * 30.0);
+/// assert_eq!(w.grid.transform.0[3], 4_100_000.0 - 100.0 * 30.0);
+/// assert!(geotiff::read_window_f64(&path, 0, Window::new(290, 0, 20, 10)).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn read_window_f64(path: impl AsRef<Path>, band: usize, window: Window) -> Result<Raster<f64>> {
+    read_real_window::<f64>(path.as_ref(), band, window)
+}
+
+/// Read the pixel window `window` of band `band` (0-based) as `f32`; as
+/// [`read_window_f64`] (values as in [`read_f32`]).
+pub fn read_window_f32(path: impl AsRef<Path>, band: usize, window: Window) -> Result<Raster<f32>> {
+    read_real_window::<f32>(path.as_ref(), band, window)
+}
+
+/// Read the pixel window `window` of band `band` (0-based) with its
+/// samples unconverted, as [`read_band`] does for the whole image; the grid
+/// is the window's, as in [`read_window_f64`].
+pub fn read_window_band<T: Sample>(
+    path: impl AsRef<Path>,
+    band: usize,
+    window: Window,
+) -> Result<Raster<T>> {
+    let mut o = open(path.as_ref())?;
+    o.check_window(window)?;
+    if o.info.data_type != T::DATA_TYPE {
+        return Err(SarError::DataType(format!(
+            "{} holds {} samples, not {}; read_window_f64 converts any real type",
+            o.file.path,
+            o.info.data_type,
+            T::DATA_TYPE
+        )));
+    }
+    let data = decode_window_with(&mut o, &[band], true, T::from_ne_slice, window)?;
+    make_window_raster(&o, data.into_iter().next().unwrap_or_default(), window)
+}
+
+fn read_real_window<F: RealOut + Default + Send>(
+    path: &Path,
+    band: usize,
+    window: Window,
+) -> Result<Raster<F>> {
+    let mut o = open(path)?;
+    o.check_window(window)?;
+    let data = real_bands_window::<F>(&mut o, &[band], true, window)?;
+    make_window_raster(&o, data.into_iter().next().unwrap_or_default(), window)
 }
 
 /// Read band `band` (0-based) of a complex file (complex int16 or complex
@@ -929,6 +1184,9 @@ pub fn write_bands_f32(path: impl AsRef<Path>, bands: &[Raster<f32>]) -> Result<
 pub fn write_u8(path: impl AsRef<Path>, raster: &Raster<u8>) -> Result<()> {
     write_bands(path, std::slice::from_ref(raster), &WriteOptions::default())
 }
+
+#[cfg(test)]
+mod window_tests;
 
 #[cfg(test)]
 mod tests {

@@ -17,7 +17,7 @@
 //! [`TERRAIN_HALO_PX`] for slope/aspect (3 × 3 stencils), `k/2` for a
 //! `k × k` Gaussian high-pass ([`highpass_halo_px`]).
 
-use crate::error::{BindError, Result};
+use crate::error::{NccError, Result};
 
 /// Halo (pixels per side) of the 3 × 3 slope/aspect stencils of
 /// `sar_core::terrain` (Horn 1981, Zevenbergen & Thorne 1987).
@@ -61,9 +61,24 @@ impl VelocityTile {
     }
 }
 
-/// Image extent `[start, end)` along one axis for delivering cells
-/// `[a, b)`, starting on a multiple of `step`.
-fn axis_extent(a: usize, b: usize, n: usize, t: usize, step: usize, r: usize) -> (usize, usize) {
+/// Image extent `[start, end)` along one axis that holds the template +
+/// search footprint of template-grid cells `[a, b)` (step `step`, template
+/// `t`, search radius `r`, `n` pixels), starting on a multiple of `step`;
+/// see the module docs for why the cells then equal the whole-image run.
+///
+/// ```
+/// use ncc_stack::tiles::footprint_extent;
+/// // cells 4..8 of a 16 px grid, 48 px templates, ±16 px search, 512 px
+/// assert_eq!(footprint_extent(4, 8, 512, 48, 16, 16), (32, 160));
+/// ```
+pub fn footprint_extent(
+    a: usize,
+    b: usize,
+    n: usize,
+    t: usize,
+    step: usize,
+    r: usize,
+) -> (usize, usize) {
     let hs = step / 2;
     let first = (a * step + hs) as isize - (t / 2) as isize - r as isize;
     let last = ((b - 1) * step + hs) as isize - (t / 2) as isize + (t + r) as isize;
@@ -83,16 +98,16 @@ fn axis_extent(a: usize, b: usize, n: usize, t: usize, step: usize, r: usize) ->
 /// equal the whole-image run.
 ///
 /// # Errors
-/// [`BindError::Argument`] for a zero step, template or tile size.
+/// [`NccError::InvalidParameter`] for a zero step, template or tile size.
 ///
 /// ```
-/// use cryosar_py::tiles::velocity_tiles;
+/// use ncc_stack::tiles::velocity_tiles;
 /// // 512 × 512 px, 48 px templates every 16 px, ±16 px search, 4 × 4 tiles
 /// let tiles = velocity_tiles(512, 512, 48, 16, 16, (8, 8))?;
 /// assert_eq!(tiles.len(), 16);
 /// assert!(tiles.iter().all(|t| t.row0 % 16 == 0 && t.col0 % 16 == 0));
 /// assert_eq!(tiles.iter().map(|t| t.cell_rows * t.cell_cols).sum::<usize>(), 32 * 32);
-/// # Ok::<(), cryosar_py::BindError>(())
+/// # Ok::<(), ncc_stack::NccError>(())
 /// ```
 pub fn velocity_tiles(
     rows: usize,
@@ -103,25 +118,31 @@ pub fn velocity_tiles(
     tile_cells: (usize, usize),
 ) -> Result<Vec<VelocityTile>> {
     if step_px == 0 {
-        return Err(BindError::arg("step_px", "the grid step must be ≥ 1 px"));
+        return Err(NccError::InvalidParameter {
+            name: "step_px",
+            reason: "the grid step must be ≥ 1 px".into(),
+        });
     }
     if template_px == 0 {
-        return Err(BindError::arg("template_px", "the template must be ≥ 1 px"));
+        return Err(NccError::InvalidParameter {
+            name: "template_px",
+            reason: "the template must be ≥ 1 px".into(),
+        });
     }
     if tile_cells.0 == 0 || tile_cells.1 == 0 {
-        return Err(BindError::arg(
-            "tile_cells",
-            format!("tiles must hold ≥ 1 cell per axis, got {tile_cells:?}"),
-        ));
+        return Err(NccError::InvalidParameter {
+            name: "tile_cells",
+            reason: format!("tiles must hold ≥ 1 cell per axis, got {tile_cells:?}"),
+        });
     }
     let (nr, nc) = (rows / step_px, cols / step_px);
     let mut out = Vec::new();
     for a in (0..nr).step_by(tile_cells.0) {
         let b = (a + tile_cells.0).min(nr);
-        let (r0, r1) = axis_extent(a, b, rows, template_px, step_px, search_px);
+        let (r0, r1) = footprint_extent(a, b, rows, template_px, step_px, search_px);
         for c in (0..nc).step_by(tile_cells.1) {
             let d = (c + tile_cells.1).min(nc);
-            let (c0, c1) = axis_extent(c, d, cols, template_px, step_px, search_px);
+            let (c0, c1) = footprint_extent(c, d, cols, template_px, step_px, search_px);
             out.push(VelocityTile {
                 row0: r0,
                 col0: c0,
@@ -140,7 +161,7 @@ pub fn velocity_tiles(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ncc_stack::{track, Pair, PairSet, SearchRadius, TrackParams};
+    use crate::{track, Pair, PairSet, SearchRadius, TrackParams};
     use ndarray::{s, Array2};
     use rand::{Rng, SeedableRng};
     use sar_core::Grid;
