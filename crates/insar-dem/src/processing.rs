@@ -620,33 +620,18 @@ pub fn residual_interferogram(
     phi_ref: ArrayView2<'_, f64>,
     looks: (usize, usize),
 ) -> Result<(Array2<Complex<f64>>, Array2<f64>)> {
-    if active.dim() != passive.dim() || active.dim() != phi_ref.dim() {
-        return Err(DemError::Input(format!(
-            "SLC sizes differ: active {:?}, passive {:?}, simulation {:?}",
-            active.dim(),
-            passive.dim(),
-            phi_ref.dim()
-        )));
-    }
+    check_pair_dims(&active, &passive, &phi_ref)?;
     let (rows, cols) = active.dim();
     let mut sat = Array2::<[f64; 4]>::from_elem((rows + 1, cols + 1), [0.0; 4]);
     for r in 0..rows {
         let mut acc = [0.0f64; 4];
         for c in 0..cols {
             let (a, b, p) = (active[[r, c]], passive[[r, c]], phi_ref[[r, c]]);
-            if a.re.is_finite()
-                && a.im.is_finite()
-                && b.re.is_finite()
-                && b.im.is_finite()
-                && p.is_finite()
-            {
-                let a = Complex::new(a.re as f64, a.im as f64);
-                let b = Complex::new(b.re as f64, b.im as f64);
-                let z = a * b.conj() * Complex::from_polar(1.0, -p);
-                acc[0] += z.re;
-                acc[1] += z.im;
-                acc[2] += a.norm_sqr();
-                acc[3] += b.norm_sqr();
+            if let Some([zr, zi, pa, pp]) = flattened(a, b, p) {
+                acc[0] += zr;
+                acc[1] += zi;
+                acc[2] += pa;
+                acc[3] += pp;
             }
             let above = sat[[r, c + 1]];
             sat[[r + 1, c + 1]] = [
@@ -687,13 +672,12 @@ pub struct ResidualProducts {
     pub data: Array2<[f32; 4]>,
 }
 
-/// Flatten the pair with the simulated phase: `S_a·S_p*·e^{−iφ_ref}` per
-/// radar pixel (eq. 4.1 before multilooking).
-pub fn residual_products(
-    active: ArrayView2<'_, Complex32>,
-    passive: ArrayView2<'_, Complex32>,
-    phi_ref: ArrayView2<'_, f64>,
-) -> Result<ResidualProducts> {
+/// Error unless the two SLCs and the simulated phase have one size.
+fn check_pair_dims(
+    active: &ArrayView2<'_, Complex32>,
+    passive: &ArrayView2<'_, Complex32>,
+    phi_ref: &ArrayView2<'_, f64>,
+) -> Result<()> {
     if active.dim() != passive.dim() || active.dim() != phi_ref.dim() {
         return Err(DemError::Input(format!(
             "SLC sizes differ: active {:?}, passive {:?}, simulation {:?}",
@@ -702,28 +686,42 @@ pub fn residual_products(
             phi_ref.dim()
         )));
     }
+    Ok(())
+}
+
+/// One radar pixel flattened with the simulated phase:
+/// `[Re z, Im z, |S_a|², |S_p|²]` with `z = S_a·S_p*·e^{−iφ_ref}`, or `None`
+/// where a sample or the simulation is not finite.
+#[inline]
+fn flattened(a: Complex32, b: Complex32, p: f64) -> Option<[f64; 4]> {
+    let finite = a.re.is_finite()
+        && a.im.is_finite()
+        && b.re.is_finite()
+        && b.im.is_finite()
+        && p.is_finite();
+    if !finite {
+        return None;
+    }
+    let a = Complex::new(a.re as f64, a.im as f64);
+    let b = Complex::new(b.re as f64, b.im as f64);
+    let z = a * b.conj() * Complex::from_polar(1.0, -p);
+    Some([z.re, z.im, a.norm_sqr(), b.norm_sqr()])
+}
+
+/// Flatten the pair with the simulated phase: `S_a·S_p*·e^{−iφ_ref}` per
+/// radar pixel (eq. 4.1 before multilooking).
+pub fn residual_products(
+    active: ArrayView2<'_, Complex32>,
+    passive: ArrayView2<'_, Complex32>,
+    phi_ref: ArrayView2<'_, f64>,
+) -> Result<ResidualProducts> {
+    check_pair_dims(&active, &passive, &phi_ref)?;
     let data = ndarray::Zip::from(&active)
         .and(&passive)
         .and(&phi_ref)
-        .map_collect(|a, b, &p| {
-            if a.re.is_finite()
-                && a.im.is_finite()
-                && b.re.is_finite()
-                && b.im.is_finite()
-                && p.is_finite()
-            {
-                let a = Complex::new(a.re as f64, a.im as f64);
-                let b = Complex::new(b.re as f64, b.im as f64);
-                let z = a * b.conj() * Complex::from_polar(1.0, -p);
-                [
-                    z.re as f32,
-                    z.im as f32,
-                    a.norm_sqr() as f32,
-                    b.norm_sqr() as f32,
-                ]
-            } else {
-                [f32::NAN; 4]
-            }
+        .map_collect(|&a, &b, &p| match flattened(a, b, p) {
+            Some(v) => v.map(|x| x as f32),
+            None => [f32::NAN; 4],
         });
     Ok(ResidualProducts { data })
 }
