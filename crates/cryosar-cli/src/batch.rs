@@ -17,11 +17,14 @@
 //! * `terrain`: a 1 px halo (the 3 × 3 stencils of Horn and
 //!   Zevenbergen–Thorne), bit for bit equal;
 //! * `velocity`: the tile's template-grid cells (tile edges on multiples of
-//!   `--step`) with the template + search footprint of each cell, plus the
-//!   high-pass kernel radius (25 px for 51 × 51) around it; every delivered
-//!   cell sees the same pre-processed pixels, template and search window as
-//!   in the whole-image run (the plan of `ncc_stack::tiles::velocity_tiles`,
-//!   used by the Dask layer).
+//!   twice `--step`) with the template + search footprint of each cell and
+//!   of its batch partner (ncc-stack correlates the cells of a row in pairs
+//!   `(i, 2k), (i, 2k + 1)` sharing FFTs), plus the high-pass kernel radius
+//!   (25 px for 51 × 51) around it; every delivered cell sees the same
+//!   pre-processed pixels, template, search window and partner as in the
+//!   whole-image run, so the stitched result is bit for bit the whole run's
+//!   (the plan of `ncc_stack::tiles::velocity_tiles`, used by the Dask
+//!   layer).
 //!
 //! **Glaciers**: a task is a list of glacier ids (RGI ids as in the
 //! outlines' attributes, or `feature-N`); `massbalance` processes only those

@@ -40,15 +40,13 @@ pub fn demo_part(out: &Path, report: &mut String) -> anyhow::Result<()> {
         &days(reg.date_earlier),
     )?;
     // outliers per glacier (a regional band would pool different glaciers)
-    let mut filtered = rate.dhdt.clone();
-    let mut n_removed = 0;
-    for g in &reg.glaciers {
-        let m = reg.labels.data.mapv(|l| l == g.label);
-        let f =
-            OutlierFilter::default().apply(&filtered, &reg.reference, &sa.slope, Some(m.view()))?;
-        n_removed += f.n_removed;
-        filtered = f.filtered;
-    }
+    let fr = OutlierFilter::default().apply_per_label(
+        &rate.dhdt,
+        &reg.reference,
+        &sa.slope,
+        &reg.labels,
+    )?;
+    let (filtered, n_removed) = (fr.filtered, fr.n_removed);
     let model = ErrorModel::fit(
         &filtered,
         &sa.slope,

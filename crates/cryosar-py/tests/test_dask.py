@@ -79,27 +79,16 @@ def test_velocity_tiles_equal_whole_image_run(client):
     tiled = cdask.track_tiled(dimgs, [(0, 1), (1, 2)], 12.0, t, UTM, tile_cells=tiles, **kw)
     assert tiled["tiles"] == 16
     assert tiled["transform"] == whole["transform"]
+    # bit for bit at every cell, tile borders included (NaN where the whole
+    # run has NaN): every cell is correlated on the same pixels and with the
+    # same batch partner as in the whole image (tiles start on even cells
+    # and hold their cells' partners; see ncc_stack::tiles)
     for k in ("offset_x_px", "offset_y_px", "velocity_east_m_per_day", "snr_db", "peak"):
-        w, s = whole[k], tiled[k]
-        assert np.array_equal(np.isnan(w), np.isnan(s)), k
-        ok = np.isfinite(w)
-        # documented tolerance at tile borders: the same template and search
-        # window per cell; only the FFT packing partner of a cell can differ
-        np.testing.assert_allclose(s[ok], w[ok], rtol=0, atol=1e-9, err_msg=k)
+        np.testing.assert_array_equal(tiled[k], whole[k], err_msg=k)
     np.testing.assert_array_equal(tiled["pair_count"], whole["pair_count"])
-    # away from tile borders: identical up to the last bits (measured: 2 of
-    # 224 interior offsets differ, by 9e-16 px; ~10 % of SNRs in the last
-    # bits) — ncc-stack correlates cells in batched FFTs and a cell's batch
-    # partner depends on the image it is in; not bit for bit
-    interior = np.zeros((nr, nc), bool)
+    assert np.isfinite(whole["offset_x_px"]).sum() >= 0.5 * nr * nc
     for t0 in cryosar.velocity_tile_plan(*imgs[0].shape, tile_cells=tiles, **kw):
-        r0, c0 = t0["cell_row0"], t0["cell_col0"]
-        interior[r0 + 1 : r0 + t0["cell_rows"] - 1, c0 + 1 : c0 + t0["cell_cols"] - 1] = True
-    assert interior.sum() >= 0.25 * nr * nc
-    for k in ("offset_x_px", "offset_y_px", "velocity_east_m_per_day", "snr_db", "peak"):
-        w, t_ = whole[k][interior], tiled[k][interior]
-        ok = np.isfinite(w)
-        np.testing.assert_allclose(t_[ok], w[ok], rtol=1e-12, atol=1e-12, err_msg=k)
+        assert t0["col0"] % (2 * kw["step_px"]) == 0
     ok = np.isfinite(whole["offset_x_px"])
     np.testing.assert_allclose(tiled["offset_x_px"][ok], -1.0, atol=0.05)
     np.testing.assert_allclose(tiled["offset_y_px"][ok], 2.0, atol=0.05)

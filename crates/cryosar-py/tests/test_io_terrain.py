@@ -56,6 +56,60 @@ def test_geotiff_bands_window_and_rotated_transform(tmp_path, rng):
     assert tw == pytest.approx((a, b_, c + a * 7 + b_ * 5, d, e, f + d * 7 + e * 5))
 
 
+GEOTIFF_FIXTURES = os.path.join(REPO, "crates", "sar-core", "tests", "data", "geotiff")
+
+
+def _striped_file(tmp_path, rng):
+    """A Float64 file written by cryosar (strips) with NaN no-data."""
+    z = rng.standard_normal((53, 37))
+    z[20:24, 3:9] = np.nan
+    p = tmp_path / "striped.tif"
+    cryosar.write_geotiff(p, z, north_up(500_000.0, 4_100_000.0, 30.0, 30.0), UTM)
+    return str(p)
+
+
+@pytest.mark.parametrize(
+    "name,band,layout",
+    [
+        ("tiled_lzw_i16.tif", 0, "16 × 16 tiles"),
+        ("i32_lzw_tiled.tif", 0, "32 × 16 tiles"),
+        ("multiband_pixel_f64.tif", 1, "16 × 16 tiles, pixel interleaved"),
+        ("strip_deflate_f32_pred3.tif", 0, "8-row strips"),
+        (None, 0, "cryosar-written strips"),
+    ],
+)
+def test_windowed_read_equals_the_crop_of_a_full_read(tmp_path, rng, name, band, layout):
+    # GDAL-written tiled and striped fixtures (53 × 37 px: partial tiles at
+    # the right and bottom edges) and a cryosar-written striped file
+    path = os.path.join(GEOTIFF_FIXTURES, name) if name else _striped_file(tmp_path, rng)
+    full, t, crs = cryosar.read_geotiff(path, band=band)
+    rows, cols = full.shape
+    assert (rows, cols) == (53, 37), layout
+    a, b, c, d, e, f = t
+    windows = [
+        (5, 7, 20, 18),  # across tile / strip boundaries
+        (17, 17, 1, 1),  # one pixel
+        (rows - 13, cols - 7, 13, 7),  # the bottom-right corner: partial tiles
+        (0, cols - 1, rows, 1),  # the last column, every row
+        (rows - 1, 0, 1, cols),  # the last row, every column
+        (0, 0, rows, cols),  # the whole image
+    ]
+    for w in windows:
+        r0, c0, h, wd = w
+        got, tw, crs_w = cryosar.read_geotiff(path, band=band, window=w)
+        assert got.shape == (h, wd), (layout, w)
+        # bit for bit, NaN where the full read has NaN
+        np.testing.assert_array_equal(got, full[r0 : r0 + h, c0 : c0 + wd], err_msg=f"{layout} {w}")
+        assert tw == pytest.approx((a, b, c + a * c0 + b * r0, d, e, f + d * c0 + e * r0), abs=1e-9)
+        assert crs_w == crs
+    # a window reaching outside the image, or an empty one: a Python
+    # exception naming the file, not a crash
+    for w in [(rows - 5, 0, 6, 4), (0, cols, 1, 1), (0, 0, 0, 4), (10, 30, 5, 10)]:
+        with pytest.raises(cryosar.SarError, match=os.path.basename(path)) as ei:
+            cryosar.read_geotiff(path, band=band, window=w)
+        assert "does not fit" in str(ei.value) and isinstance(ei.value, cryosar.Error)
+
+
 def test_reads_a_gdal_written_fixture():
     # values stated in README.md from `cryosar info` of this GDAL-written file
     z, t, crs = cryosar.read_geotiff(GDAL_FIXTURE)

@@ -26,7 +26,7 @@
 //! z = −5.4 before the extrapolation terms).
 //!
 //! ```text
-//! cargo run --release -p geodetic-mb --example mb_calibration -- [N=50] [rows=128] [void_fraction=0.25] [gp|local-hypsometric] [random|edge]
+//! cargo run --release -p geodetic-mb --example mb_calibration -- [N=50] [rows=128] [void_fraction=0.25] [gp|local-hypsometric|hypsometric] [random|edge]
 //! ```
 
 use geodetic_mb::coreg::stable_mask;
@@ -93,7 +93,11 @@ fn main() -> anyhow::Result<()> {
             band_m: 50.0,
             statistic: BandStatistic::Median,
         },
-        Some(o) => anyhow::bail!("unknown fill {o:?}: gp or local-hypsometric"),
+        Some("hypsometric") => FillMethod::Hypsometric {
+            band_m: 50.0,
+            statistic: BandStatistic::Median,
+        },
+        Some(o) => anyhow::bail!("unknown fill {o:?}: gp, local-hypsometric or hypsometric"),
     };
     let edge = match args.get(4).map(String::as_str) {
         None | Some("random") => false,

@@ -222,12 +222,8 @@ fn main() -> anyhow::Result<()> {
 
     // ---- filtering
     let t = Instant::now();
-    let f1 = OutlierFilter::default().apply(
-        &rate.dhdt,
-        &reference,
-        &sa.slope,
-        Some(glacier_mask.view()),
-    )?;
+    let f1 =
+        OutlierFilter::default().apply_per_label(&rate.dhdt, &reference, &sa.slope, &labels)?;
     let off = glacier_mask.mapv(|g| !g);
     let f2 =
         OutlierFilter::default().apply(&f1.filtered, &reference, &sa.slope, Some(off.view()))?;

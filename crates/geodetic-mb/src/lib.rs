@@ -18,7 +18,9 @@
 //!    the module docs).
 //! 3. **dh/dt** ([`dhdt::dhdt`]) with the per-pixel interval from the date
 //!    rasters, and **outlier removal** per 100 m band at ±3 NMAD with slopes
-//!    > 40° left out of the band statistics ([`dhdt::OutlierFilter`]).
+//!    steeper than 40° left out of the band statistics
+//!    ([`dhdt::OutlierFilter`]); on glaciers each glacier gets its own
+//!    bands ([`dhdt::OutlierFilter::apply_per_label`]).
 //! 4. **Error model** ([`errmodel::ErrorModel`], sect. 4.3.3.2): stable
 //!    bias and NMAD, σ(slope) = a·e^{bα} + c (eq. 4.17), standardisation
 //!    (eq. 4.9), Dowd variogram (eq. 4.10), Gaussian + Spherical fit.

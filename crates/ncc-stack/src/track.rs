@@ -320,7 +320,10 @@ pub(crate) struct Engine<'a> {
 }
 
 /// Cells whose surfaces are computed together (their transforms share
-/// packed FFTs and their pairs share inverse FFTs).
+/// packed FFTs and their pairs share inverse FFTs): `BATCH` consecutive
+/// cells of one template-grid row, `(i, BATCH·k + b)` for `b < BATCH`
+/// (see [`for_each_cell`]). The rounding of a cell's surface depends on
+/// its batch partners, so the tile plans of [`crate::tiles`] keep them.
 pub(crate) const BATCH: usize = 2;
 
 /// How one pair is correlated: the template comes from image `timg`, the
@@ -970,11 +973,19 @@ fn status_of(why: Invalid) -> TemplateStatus {
 /// Run a closure over all output cells, serially or with rayon, with a
 /// per-thread state; results in row-major order.
 ///
-/// Cells are taken [`BATCH`] at a time; for the cells of a batch where
+/// Cells are taken [`BATCH`] at a time **along a row**: the batches of row
+/// `i` are cells `(i, BATCH·k)..(i, BATCH·k + BATCH)`, the last one shorter
+/// when the row's cell count is not a multiple of [`BATCH`] (with
+/// `BATCH = 2`: pairs `(i, 2k), (i, 2k + 1)`, and a row with an odd number
+/// of cells ends with a cell alone). A cell's batch partners thus depend
+/// only on its own column index, not on the number of cells per row, so a
+/// tile that starts on an even cell column pairs its cells as the whole
+/// image does ([`crate::tiles`]). For the cells of a batch where
 /// `need(i, j)` holds and the template lies inside the image, the pair
 /// surfaces are computed together, and `f(engine, i, j, state, slot)` is
 /// called with `slot = Some(b)` (the surfaces are in batch slot `b`), or
-/// with `None` for the other cells.
+/// with `None` for the other cells. The serial and the rayon paths form
+/// the same batches, so their results are identical.
 pub(crate) fn for_each_cell<T: Send>(
     engine: &Engine<'_>,
     parallel: bool,
@@ -984,14 +995,16 @@ pub(crate) fn for_each_cell<T: Send>(
 ) -> Vec<T> {
     let (nr, nc) = engine.out_shape();
     let total = nr * nc;
+    // batches per row (no batch spans two rows)
+    let per_row = nc.div_ceil(BATCH);
     let done = std::sync::atomic::AtomicUsize::new(0);
     // one batch's results in a fixed-size array (no allocation per batch);
-    // `None` past the last cell
+    // `None` past the row's last cell
     let batch = |c: usize, st: &mut ThreadState| -> [Option<T>; BATCH] {
-        let cells = c * BATCH..((c + 1) * BATCH).min(total);
+        let (i, j0) = (c / per_row, (c % per_row) * BATCH);
+        let cols = j0..(j0 + BATCH).min(nc);
         let mut origins = [None; BATCH];
-        for (b, idx) in cells.clone().enumerate() {
-            let (i, j) = (idx / nc, idx % nc);
+        for (b, j) in cols.clone().enumerate() {
             st.shift[b] = engine.cell_shift(i, j);
             if need(i, j) {
                 origins[b] = engine.template_origin(i, j);
@@ -999,16 +1012,17 @@ pub(crate) fn for_each_cell<T: Send>(
         }
         engine.pair_surfaces(&origins, st);
         let out = std::array::from_fn(|b| {
-            let idx = c * BATCH + b;
-            (idx < total).then(|| f(engine, idx / nc, idx % nc, st, origins[b].map(|_| b)))
+            let j = j0 + b;
+            (j < nc).then(|| f(engine, i, j, st, origins[b].map(|_| b)))
         });
         if let Some(p) = progress {
-            let d = done.fetch_add(cells.len(), std::sync::atomic::Ordering::Relaxed) + cells.len();
+            let d = done.fetch_add(cols.len(), std::sync::atomic::Ordering::Relaxed) + cols.len();
             p(d, total);
         }
         out
     };
-    let n_batches = total.div_ceil(BATCH);
+    // row-major batches of row-major cells: the results are row-major
+    let n_batches = nr * per_row;
     #[cfg(feature = "rayon")]
     if parallel {
         use rayon::prelude::*;
@@ -1330,6 +1344,47 @@ mod tests {
 
     fn pair(primary: usize, secondary: usize) -> Pair {
         Pair { primary, secondary }
+    }
+
+    /// Batches are pairs of cells of one row, `(i, 2k)` and `(i, 2k + 1)`:
+    /// a cell's batch slot is its column's parity, also when rows have an
+    /// odd number of cells; results come in row-major order, serially and
+    /// with rayon.
+    #[test]
+    fn batches_are_cell_pairs_of_one_row() {
+        assert_eq!(BATCH, 2);
+        // 7 × 7 templates of 8 px on 56 × 56 px: the edge cells have no
+        // origin (slot None), the others their column's parity as slot
+        let imgs = images(56, 2);
+        let views: Vec<_> = imgs.iter().map(|a| a.view()).collect();
+        let set = PairSet {
+            pairs: vec![pair(0, 1)],
+            interval_days: 1.0,
+        };
+        let params = TrackParams::new()
+            .template_px(8)
+            .step_px(8)
+            .search(SearchRadius::Pixels(2));
+        let engine = Engine::new(&views, &Grid::pixel(56, 56), &set, &params).unwrap();
+        let (nr, nc) = engine.out_shape();
+        assert_eq!((nr, nc), (7, 7));
+        for parallel in [false, true] {
+            let got = for_each_cell(
+                &engine,
+                parallel,
+                None,
+                |_, _| true,
+                |e, i, j, _, slot| (i, j, slot, e.template_origin(i, j).is_some()),
+            );
+            assert_eq!(got.len(), nr * nc);
+            let mut inner = 0;
+            for (idx, &(i, j, slot, inside)) in got.iter().enumerate() {
+                assert_eq!((i, j), (idx / nc, idx % nc), "row-major");
+                assert_eq!(slot, inside.then_some(j % 2), "cell ({i}, {j})");
+                inner += usize::from(inside);
+            }
+            assert_eq!(inner, 5 * 5);
+        }
     }
 
     #[test]

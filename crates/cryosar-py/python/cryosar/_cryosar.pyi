@@ -68,7 +68,8 @@ def read_geotiff(
     window: Optional[Tuple[int, int, int, int]] = None,
 ) -> Tuple[F64, Affine6, Optional[str]]:
     """Band ``band`` (0-based) as float64 with no-data as NaN, its affine
-    transform and CRS; ``window=(row0, col0, rows, cols)`` crops."""
+    transform and CRS; ``window=(row0, col0, rows, cols)`` reads only that
+    pixel window (only the strips or tiles under it are decoded)."""
 
 def read_geotiff_info(path: Union[str, PathLike[str]]) -> Dict[str, Any]:
     """width, height, bands, dtype, transform, crs, nodata, tiled, compression."""
@@ -136,7 +137,8 @@ def velocity_tile_plan(
     search_px: int = 16,
     tile_cells: Tuple[int, int] = (32, 32),
 ) -> List[Dict[str, Any]]:
-    """Template-grid-aligned tiles whose stitched ``track`` equals the whole run."""
+    """Template-grid-aligned tiles (starting on even cells, holding their cells'
+    FFT batch partners) whose stitched ``track`` equals the whole run bit for bit."""
 
 def empirical_variogram(
     values: Array,

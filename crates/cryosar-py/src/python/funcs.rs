@@ -14,6 +14,17 @@ use pyo3::types::{PyDict, PyList, PyTuple};
 use rand::SeedableRng;
 use sar_core::{geotiff, terrain, Date, Raster};
 
+/// A new `dict` of `"key" => value` items, inserted in the order written
+/// (each value converted as `PyDict::set_item` converts it); a conversion
+/// error returns it from the enclosing function, which returns `PyResult`.
+macro_rules! py_dict {
+    ($py:expr; $($key:expr => $value:expr),* $(,)?) => {{
+        let d = PyDict::new($py);
+        $(d.set_item($key, $value)?;)*
+        d
+    }};
+}
+
 type Affine = (f64, f64, f64, f64, f64, f64);
 /// A float64 NumPy array owned by Python.
 type Arr<'py> = Bound<'py, PyArray2<f64>>;
@@ -35,7 +46,8 @@ fn arr<'py>(py: Python<'py>, a: Array2<f64>) -> Bound<'py, PyArray2<f64>> {
 /// 6-tuple ``(a, b, c, d, e, f)`` of rasterio (map units per pixel) and the
 /// CRS string (``"EPSG:<code>"``, a PROJ.4 string, WKT, or ``None``).
 /// ``window=(row0, col0, rows, cols)`` returns that pixel window with its
-/// own transform (the band is decoded whole, then cropped).
+/// own transform; only the strips or tiles under the window are decoded
+/// (equal to the same window cropped from a whole read, bit for bit).
 #[pyfunction]
 #[pyo3(signature = (path, band=0, window=None))]
 fn read_geotiff<'py>(
@@ -45,10 +57,11 @@ fn read_geotiff<'py>(
     window: Option<(usize, usize, usize, usize)>,
 ) -> PyResult<(Bound<'py, PyArray2<f64>>, Affine, Option<String>)> {
     let r = compute(py, move || {
-        let r = geotiff::read_f64(&path, band)?;
         Ok::<_, Failure>(match window {
-            Some((r0, c0, h, w)) => r.crop_window(r0, c0, h, w)?,
-            None => r,
+            Some((r0, c0, h, w)) => {
+                geotiff::read_window_f64(&path, band, geotiff::Window::new(r0, c0, h, w))?
+            }
+            None => geotiff::read_f64(&path, band)?,
         })
     })?;
     let t = affine_of(&r.grid);
@@ -66,17 +79,17 @@ fn read_geotiff_info<'py>(
     path: std::path::PathBuf,
 ) -> PyResult<Bound<'py, PyDict>> {
     let info = compute(py, move || Ok::<_, Failure>(geotiff::read_info(&path)?))?;
-    let d = PyDict::new(py);
-    d.set_item("width", info.width)?;
-    d.set_item("height", info.height)?;
-    d.set_item("bands", info.bands)?;
-    d.set_item("dtype", info.data_type.gdal_name())?;
-    d.set_item("transform", affine_of(&info.grid))?;
-    d.set_item("crs", geo::crs_to_string(&info.grid.crs))?;
-    d.set_item("nodata", info.nodata)?;
-    d.set_item("tiled", info.tiled)?;
-    d.set_item("compression", format!("{:?}", info.compression))?;
-    Ok(d)
+    Ok(py_dict!(py;
+        "width" => info.width,
+        "height" => info.height,
+        "bands" => info.bands,
+        "dtype" => info.data_type.gdal_name(),
+        "transform" => affine_of(&info.grid),
+        "crs" => geo::crs_to_string(&info.grid.crs),
+        "nodata" => info.nodata,
+        "tiled" => info.tiled,
+        "compression" => format!("{:?}", info.compression),
+    ))
 }
 
 /// Write a GeoTIFF (Deflate, written atomically). ``data`` is
@@ -372,74 +385,64 @@ fn track<'py>(
             Err(e) => Err(Failure::from(e)),
         }
     })?;
-    let d = PyDict::new(py);
-    match res {
-        Some(v) => {
-            d.set_item("offset_x_px", arr(py, v.offset_x_px.data))?;
-            d.set_item("offset_y_px", arr(py, v.offset_y_px.data))?;
-            d.set_item("displacement_east_m", arr(py, v.displacement_east_m.data))?;
-            d.set_item("displacement_north_m", arr(py, v.displacement_north_m.data))?;
-            d.set_item(
-                "velocity_east_m_per_day",
-                arr(py, v.velocity_east_m_per_day.data),
-            )?;
-            d.set_item(
-                "velocity_north_m_per_day",
-                arr(py, v.velocity_north_m_per_day.data),
-            )?;
-            d.set_item("speed_m_per_day", arr(py, v.speed_m_per_day.data))?;
-            d.set_item("snr_db", arr(py, v.snr_db.data))?;
-            d.set_item("peak", arr(py, v.peak.data))?;
-            d.set_item("pair_count", v.pair_count.data.into_pyarray(py))?;
-            d.set_item("transform", affine_of(&v.grid))?;
-            d.set_item("crs", geo::crs_to_string(&v.grid.crs))?;
-            let s = PyDict::new(py);
-            s.set_item("templates", v.summary.templates)?;
-            s.set_item("valid", v.summary.valid)?;
-            s.set_item("edge", v.summary.edge)?;
-            s.set_item("nodata", v.summary.nodata)?;
-            s.set_item("zero_variance", v.summary.zero_variance)?;
-            s.set_item("at_search_edge", v.summary.at_search_edge)?;
-            s.set_item("fit_failed", v.summary.fit_failed)?;
-            d.set_item("summary", s)?;
-        }
+    let d = match res {
+        Some(v) => py_dict!(py;
+            "offset_x_px" => arr(py, v.offset_x_px.data),
+            "offset_y_px" => arr(py, v.offset_y_px.data),
+            "displacement_east_m" => arr(py, v.displacement_east_m.data),
+            "displacement_north_m" => arr(py, v.displacement_north_m.data),
+            "velocity_east_m_per_day" => arr(py, v.velocity_east_m_per_day.data),
+            "velocity_north_m_per_day" => arr(py, v.velocity_north_m_per_day.data),
+            "speed_m_per_day" => arr(py, v.speed_m_per_day.data),
+            "snr_db" => arr(py, v.snr_db.data),
+            "peak" => arr(py, v.peak.data),
+            "pair_count" => v.pair_count.data.into_pyarray(py),
+            "transform" => affine_of(&v.grid),
+            "crs" => geo::crs_to_string(&v.grid.crs),
+            "summary" => py_dict!(py;
+                "templates" => v.summary.templates,
+                "valid" => v.summary.valid,
+                "edge" => v.summary.edge,
+                "nodata" => v.summary.nodata,
+                "zero_variance" => v.summary.zero_variance,
+                "at_search_edge" => v.summary.at_search_edge,
+                "fit_failed" => v.summary.fit_failed,
+            ),
+        ),
         None => {
             let og = g
                 .coarsen(step_px.max(1), step_px.max(1))
                 .map_err(Failure::from)?;
             let nan = || arr(py, Array2::from_elem(og.shape(), f64::NAN));
-            for k in [
-                "offset_x_px",
-                "offset_y_px",
-                "displacement_east_m",
-                "displacement_north_m",
-                "velocity_east_m_per_day",
-                "velocity_north_m_per_day",
-                "speed_m_per_day",
-                "snr_db",
-                "peak",
-            ] {
-                d.set_item(k, nan())?;
-            }
-            d.set_item(
-                "pair_count",
-                Array2::<u32>::zeros(og.shape()).into_pyarray(py),
-            )?;
-            d.set_item("transform", affine_of(&og))?;
-            d.set_item("crs", geo::crs_to_string(&og.crs))?;
-            let s = PyDict::new(py);
-            s.set_item("templates", og.rows * og.cols)?;
-            s.set_item("valid", 0)?;
-            d.set_item("summary", s)?;
+            py_dict!(py;
+                "offset_x_px" => nan(),
+                "offset_y_px" => nan(),
+                "displacement_east_m" => nan(),
+                "displacement_north_m" => nan(),
+                "velocity_east_m_per_day" => nan(),
+                "velocity_north_m_per_day" => nan(),
+                "speed_m_per_day" => nan(),
+                "snr_db" => nan(),
+                "peak" => nan(),
+                "pair_count" => Array2::<u32>::zeros(og.shape()).into_pyarray(py),
+                "transform" => affine_of(&og),
+                "crs" => geo::crs_to_string(&og.crs),
+                "summary" => py_dict!(py;
+                    "templates" => og.rows * og.cols,
+                    "valid" => 0,
+                ),
+            )
         }
-    }
+    };
     Ok(d)
 }
 
 /// Tiles of the template grid of a ``rows × cols`` image whose stitched
-/// :func:`track` results equal the whole-image run: each tile starts on a
-/// multiple of ``step_px`` and holds the template and search footprint of
-/// the cells it delivers. Returns a list of dicts with the image window
+/// :func:`track` results equal the whole-image run bit for bit: each tile
+/// starts on an even cell (a multiple of ``2 * step_px``) and holds the
+/// template and search footprint of the cells it delivers and of their
+/// FFT batch partners (cells ``(i, 2k)`` and ``(i, 2k + 1)`` are correlated
+/// together). Returns a list of dicts with the image window
 /// (``row0, col0, rows, cols``), the delivered cells in whole-grid numbering
 /// (``cell_row0, cell_col0, cell_rows, cell_cols``) and their offset in the
 /// tile's own grid (``cell_offset``).
@@ -458,16 +461,17 @@ fn velocity_tile_plan<'py>(
         .map_err(Failure::from)?;
     let out = PyList::empty(py);
     for t in plan {
-        let d = PyDict::new(py);
-        d.set_item("row0", t.row0)?;
-        d.set_item("col0", t.col0)?;
-        d.set_item("rows", t.rows)?;
-        d.set_item("cols", t.cols)?;
-        d.set_item("cell_row0", t.cell_row0)?;
-        d.set_item("cell_col0", t.cell_col0)?;
-        d.set_item("cell_rows", t.cell_rows)?;
-        d.set_item("cell_cols", t.cell_cols)?;
-        d.set_item("cell_offset", t.cell_offset(step_px))?;
+        let d = py_dict!(py;
+            "row0" => t.row0,
+            "col0" => t.col0,
+            "rows" => t.rows,
+            "cols" => t.cols,
+            "cell_row0" => t.cell_row0,
+            "cell_col0" => t.cell_col0,
+            "cell_rows" => t.cell_rows,
+            "cell_cols" => t.cell_cols,
+            "cell_offset" => t.cell_offset(step_px),
+        );
         out.append(d)?;
     }
     Ok(out)
@@ -523,15 +527,15 @@ fn model_dict<'py>(
     py: Python<'py>,
     m: &uncertainty::VariogramModel,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let d = PyDict::new(py);
-    d.set_item("nugget", m.nugget())?;
     let comps: Vec<(&str, f64, f64)> = m
         .components()
         .iter()
         .map(|c| (kind_name(c.kind), c.range_m, c.partial_sill))
         .collect();
-    d.set_item("components", comps)?;
-    Ok(d)
+    Ok(py_dict!(py;
+        "nugget" => m.nugget(),
+        "components" => comps,
+    ))
 }
 
 /// Empirical variogram of ``values`` (e.g. standardised dh, any unit) over
@@ -590,21 +594,19 @@ fn empirical_variogram<'py>(
             &p,
         )?)
     })?;
-    let d = PyDict::new(py);
-    d.set_item("lower_m", numpy::PyArray1::from_vec(py, emp.lower_m))?;
-    d.set_item("upper_m", numpy::PyArray1::from_vec(py, emp.upper_m))?;
-    d.set_item("mean_lag_m", numpy::PyArray1::from_vec(py, emp.mean_lag_m))?;
-    d.set_item("gamma", numpy::PyArray1::from_vec(py, emp.gamma))?;
     let count: Vec<u64> = emp.count.iter().map(|&c| c as u64).collect();
-    d.set_item("count", numpy::PyArray1::from_vec(py, count))?;
-    d.set_item(
-        "estimator",
-        match emp.estimator {
-            uncertainty::Estimator::Dowd => "dowd",
-            _ => "matheron",
-        },
-    )?;
-    Ok(d)
+    let estimator = match emp.estimator {
+        uncertainty::Estimator::Dowd => "dowd",
+        _ => "matheron",
+    };
+    Ok(py_dict!(py;
+        "lower_m" => numpy::PyArray1::from_vec(py, emp.lower_m),
+        "upper_m" => numpy::PyArray1::from_vec(py, emp.upper_m),
+        "mean_lag_m" => numpy::PyArray1::from_vec(py, emp.mean_lag_m),
+        "gamma" => numpy::PyArray1::from_vec(py, emp.gamma),
+        "count" => numpy::PyArray1::from_vec(py, count),
+        "estimator" => estimator,
+    ))
 }
 
 /// Fit a sum of variogram models (default Gaussian + spherical with a
@@ -703,13 +705,13 @@ fn mean_error_dict<'py>(
     py: Python<'py>,
     m: &uncertainty::MeanError,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let d = PyDict::new(py);
-    d.set_item("standard_error", m.standard_error)?;
-    d.set_item("n_eff", m.n_eff)?;
-    d.set_item("mean_sigma", m.mean_sigma)?;
-    d.set_item("n_pixels", m.n_pixels)?;
-    d.set_item("subset_size", m.subset_size)?;
-    Ok(d)
+    Ok(py_dict!(py;
+        "standard_error" => m.standard_error,
+        "n_eff" => m.n_eff,
+        "mean_sigma" => m.mean_sigma,
+        "n_pixels" => m.n_pixels,
+        "subset_size" => m.subset_size,
+    ))
 }
 
 /// Error of the mean of values with per-point errors ``sigma`` (any unit,
@@ -839,20 +841,17 @@ fn fill_glacier<'py>(
     let f = compute(py, move || {
         Ok::<_, Failure>(gp_voidfill::fill_glacier(&p, &dh, &dem, &m)?)
     })?;
-    let d = PyDict::new(py);
-    d.set_item("filled", arr(py, f.filled.data))?;
-    d.set_item("latent_std", arr(py, f.latent_std.data))?;
-    d.set_item("observation_std", arr(py, f.observation_std.data))?;
-    d.set_item("void_mean", f.void_mean.map_or(f64::NAN, |v| v.mean))?;
-    d.set_item(
-        "void_std_error",
-        f.void_mean.map_or(f64::NAN, |v| v.std_error),
-    )?;
-    d.set_item("n_void", f.n_void)?;
-    d.set_item("n_skipped", f.n_skipped)?;
-    d.set_item("validation_rmse", f.report.validation.rmse)?;
-    d.set_item("n_train", f.report.n_train)?;
-    Ok(d)
+    Ok(py_dict!(py;
+        "filled" => arr(py, f.filled.data),
+        "latent_std" => arr(py, f.latent_std.data),
+        "observation_std" => arr(py, f.observation_std.data),
+        "void_mean" => f.void_mean.map_or(f64::NAN, |v| v.mean),
+        "void_std_error" => f.void_mean.map_or(f64::NAN, |v| v.std_error),
+        "n_void" => f.n_void,
+        "n_skipped" => f.n_skipped,
+        "validation_rmse" => f.report.validation.rmse,
+        "n_train" => f.report.n_train,
+    ))
 }
 
 // ---------------------------------------------------------------- snowmelt
@@ -893,19 +892,16 @@ fn wet_snow_map<'py>(
         let map = classify::classify_si(&rc, &index, &bins, &classify::SiParams::new())?;
         Ok::<_, Failure>((map, mixture))
     })?;
-    let d = PyDict::new(py);
-    d.set_item("mask", map.mask.data.into_pyarray(py))?;
-    d.set_item("wsi", arr(py, map.wsi.data))?;
-    d.set_item("tsi", arr(py, map.tsi.data))?;
-    d.set_item("si", arr(py, map.si.data))?;
-    d.set_item("threshold", map.threshold)?;
-    d.set_item("gmm_means_db", gmm.means.to_vec())?;
-    d.set_item(
-        "gmm_stds_db",
-        gmm.variances.iter().map(|v| v.sqrt()).collect::<Vec<_>>(),
-    )?;
-    d.set_item("gmm_weights", gmm.weights.to_vec())?;
-    Ok(d)
+    Ok(py_dict!(py;
+        "mask" => map.mask.data.into_pyarray(py),
+        "wsi" => arr(py, map.wsi.data),
+        "tsi" => arr(py, map.tsi.data),
+        "si" => arr(py, map.si.data),
+        "threshold" => map.threshold,
+        "gmm_means_db" => gmm.means.to_vec(),
+        "gmm_stds_db" => gmm.variances.iter().map(|v| v.sqrt()).collect::<Vec<_>>(),
+        "gmm_weights" => gmm.weights.to_vec(),
+    ))
 }
 
 // ---------------------------------------------------------------- phase-unwrap
@@ -940,15 +936,15 @@ fn unwrap_phase<'py>(
     let u = compute(py, move || {
         Ok::<_, Failure>(phase_unwrap::unwrap(&ph, coh.as_ref(), m.as_ref(), &p)?)
     })?;
-    let d = PyDict::new(py);
-    d.set_item("phase", arr(py, u.phase))?;
-    d.set_item("cycles", u.cycles.into_pyarray(py))?;
-    d.set_item("components", u.components.into_pyarray(py))?;
-    d.set_item("n_components", u.n_components)?;
-    d.set_item("residues", u.residues)?;
-    d.set_item("total_cost", u.total_cost)?;
-    d.set_item("tiles", u.tiles)?;
-    Ok(d)
+    Ok(py_dict!(py;
+        "phase" => arr(py, u.phase),
+        "cycles" => u.cycles.into_pyarray(py),
+        "components" => u.components.into_pyarray(py),
+        "n_components" => u.n_components,
+        "residues" => u.residues,
+        "total_cost" => u.total_cost,
+        "tiles" => u.tiles,
+    ))
 }
 
 // ---------------------------------------------------------------- geodetic-mb
@@ -1032,20 +1028,21 @@ fn glacier_mass_balance<'py>(
     })?;
     let rows = PyList::empty(py);
     for r in &prod.glaciers {
-        let d = PyDict::new(py);
-        d.set_item("label", r.info.label)?;
-        d.set_item("id", &r.info.id)?;
-        d.set_item("status", r.status.code())?;
-        d.set_item("n_pixels", r.n_pixels)?;
-        d.set_item("n_measured", r.n_measured)?;
-        d.set_item("n_filled", r.n_filled)?;
-        d.set_item("area_m2", r.area_m2)?;
-        d.set_item("coverage", r.coverage)?;
-        d.set_item("mean_dhdt_m_yr", r.mean_dhdt_m_yr)?;
-        d.set_item("sigma_dhdt_m_yr", r.sigma_dhdt_m_yr)?;
-        d.set_item("b_mwe_yr", r.b_mwe_yr)?;
-        d.set_item("sigma_b_mwe_yr", r.sigma_b_mwe_yr)?;
-        d.set_item("n_eff", r.n_eff)?;
+        let d = py_dict!(py;
+            "label" => r.info.label,
+            "id" => &r.info.id,
+            "status" => r.status.code(),
+            "n_pixels" => r.n_pixels,
+            "n_measured" => r.n_measured,
+            "n_filled" => r.n_filled,
+            "area_m2" => r.area_m2,
+            "coverage" => r.coverage,
+            "mean_dhdt_m_yr" => r.mean_dhdt_m_yr,
+            "sigma_dhdt_m_yr" => r.sigma_dhdt_m_yr,
+            "b_mwe_yr" => r.b_mwe_yr,
+            "sigma_b_mwe_yr" => r.sigma_b_mwe_yr,
+            "n_eff" => r.n_eff,
+        );
         rows.append(d)?;
     }
     let filled = arr(py, prod.filled.data);
