@@ -12,27 +12,13 @@
 //! (default 110 220, about 9 000 measured pixels; REFINE_SUBSAMPLE sets the
 //! scalable run's [`GpVoidFill::hyper_refine_subsample`], 0 = off, absent =
 //! [`GpVoidFill::new`]'s default 4 000; SEED the scene, default 777)
-use gp_voidfill::data::{glacier_features, Metrics};
-use gp_voidfill::synthetic::{glacier, SyntheticGlacierParams};
+use gp_voidfill::data::Metrics;
 use gp_voidfill::GpVoidFill;
-use ndarray::{Array1, Axis};
-use rand::SeedableRng;
-use rand_xoshiro::Xoshiro256PlusPlus;
 use std::time::Instant;
 
-/// CPU time of this process (user + system, seconds), from /proc (Linux).
-fn cpu_seconds() -> f64 {
-    std::fs::read_to_string("/proc/self/stat")
-        .ok()
-        .and_then(|s| {
-            let rest = s.rsplit(')').next()?.to_string();
-            let f: Vec<&str> = rest.split_whitespace().collect();
-            let u: f64 = f.get(11)?.parse().ok()?;
-            let k: f64 = f.get(12)?.parse().ok()?;
-            Some((u + k) / 100.0)
-        })
-        .unwrap_or(f64::NAN)
-}
+#[path = "common/scene.rs"]
+mod common;
+use common::{cpu_seconds, scene, Scene};
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<usize> = std::env::args()
@@ -42,29 +28,11 @@ fn main() -> anyhow::Result<()> {
     let rows = args.first().copied().unwrap_or(110);
     let cols = args.get(1).copied().unwrap_or(220);
     let seed = args.get(3).map_or(777, |&s| s as u64);
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-    let g = glacier(
-        &SyntheticGlacierParams {
-            rows,
-            cols,
-            noise_std: 0.3,
-            void_discs: 4,
-            ..Default::default()
-        },
-        &mut rng,
-    );
-    let gf = glacier_features(&g.dem, &g.slope_deg, &g.aspect_deg, &g.mask)?;
-    let at = |r: &sar_core::Raster<f64>, i: usize| r.data[gf.pixels[i]];
-    let (meas, void): (Vec<usize>, Vec<usize>) =
-        (0..gf.pixels.len()).partition(|&i| at(&g.observed, i).is_finite());
-    let xm = gf.features.select(Axis(0), &meas);
-    let ym: Array1<f64> = meas.iter().map(|&i| at(&g.observed, i)).collect();
-    let xv = gf.features.select(Axis(0), &void);
-    let tv: Array1<f64> = void.iter().map(|&i| at(&g.truth, i)).collect();
+    let Scene { xm, ym, xv, tv, .. } = scene(rows, cols, seed)?;
     println!(
         "synthetic glacier {rows}x{cols} seed {seed}, noise 0.3 m/yr: {} measured, {} void pixels",
-        meas.len(),
-        void.len()
+        xm.nrows(),
+        xv.nrows()
     );
     let scalable = match args.get(2) {
         Some(&h) => GpVoidFill::new().hyper_refine_subsample(h),

@@ -28,27 +28,16 @@
 //!
 //! `cargo run --release -p gp-voidfill --example scalable_gap_study -- [ROWS COLS SEED [HYPER]]`
 //! (default 110 220 777, no extra HYPER runs)
-use gp_voidfill::data::{self, glacier_features, Metrics, SplitStrategy};
+use gp_voidfill::data::{self, Metrics, SplitStrategy};
 use gp_voidfill::nn::spread_subset;
-use gp_voidfill::synthetic::{glacier, SyntheticGlacierParams};
 use gp_voidfill::{ExactGp, FittedGp, GpVoidFill, JitterPolicy, NearestNeighbourGp};
 use ndarray::{Array1, Array2, Axis};
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 
-/// CPU time of this process (user + system, seconds), from /proc (Linux).
-fn cpu_seconds() -> f64 {
-    std::fs::read_to_string("/proc/self/stat")
-        .ok()
-        .and_then(|s| {
-            let rest = s.rsplit(')').next()?.to_string();
-            let f: Vec<&str> = rest.split_whitespace().collect();
-            let u: f64 = f.get(11)?.parse().ok()?;
-            let k: f64 = f.get(12)?.parse().ok()?;
-            Some((u + k) / 100.0)
-        })
-        .unwrap_or(f64::NAN)
-}
+#[path = "common/scene.rs"]
+mod common;
+use common::{cpu_seconds, scene, Scene};
 
 struct Data {
     xt: Array2<f64>,
@@ -119,26 +108,7 @@ fn main() -> anyhow::Result<()> {
         .get(3)
         .map(|s| s.split(',').map(str::to_string).collect())
         .unwrap_or_default();
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-    let g = glacier(
-        &SyntheticGlacierParams {
-            rows,
-            cols,
-            noise_std: 0.3,
-            void_discs: 4,
-            ..Default::default()
-        },
-        &mut rng,
-    );
-    let gf = glacier_features(&g.dem, &g.slope_deg, &g.aspect_deg, &g.mask)?;
-    let at = |r: &sar_core::Raster<f64>, i: usize| r.data[gf.pixels[i]];
-    let (meas, void): (Vec<usize>, Vec<usize>) =
-        (0..gf.pixels.len()).partition(|&i| at(&g.observed, i).is_finite());
-    let xm = gf.features.select(Axis(0), &meas);
-    let ym: Array1<f64> = meas.iter().map(|&i| at(&g.observed, i)).collect();
-    let xv = gf.features.select(Axis(0), &void);
-    let tv: Array1<f64> = void.iter().map(|&i| at(&g.truth, i)).collect();
-    let tm: Array1<f64> = meas.iter().map(|&i| at(&g.truth, i)).collect();
+    let Scene { xm, ym, tm, xv, tv } = scene(rows, cols, seed)?;
     // the split GpVoidFill::fit makes (seed 0, defaults)
     let mut srng = Xoshiro256PlusPlus::seed_from_u64(0);
     let s = data::split(
@@ -160,7 +130,7 @@ fn main() -> anyhow::Result<()> {
     };
     println!(
         "synthetic glacier {rows}x{cols} seed {seed}, noise 0.3 m/yr: {} measured ({} training, {} held out), {} void pixels",
-        meas.len(),
+        xm.nrows(),
         d.xt.nrows(),
         d.xh.nrows(),
         d.xv.nrows()
