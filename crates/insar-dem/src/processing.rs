@@ -941,26 +941,13 @@ fn nearest_within(a: &Array2<f64>, inside: &Array2<bool>, max_steps: usize) -> A
 }
 
 /// Give every pixel inside the scene without a finite value the value of
-/// the nearest (4-connected steps) pixel that has one.
+/// the nearest (4-connected steps) pixel that has one ([`nearest_within`]
+/// without a step limit).
 fn fill_nearest(a: &mut Array2<f64>, inside: &Array2<bool>) {
-    let (rows, cols) = a.dim();
-    let mut queue: std::collections::VecDeque<(usize, usize)> = a
-        .indexed_iter()
-        .filter(|(_, v)| v.is_finite())
-        .map(|(ix, _)| ix)
-        .collect();
-    while let Some((r, c)) = queue.pop_front() {
-        let v = a[[r, c]];
-        for (ok, rr, cc) in [
-            (c + 1 < cols, r, c + 1),
-            (c > 0, r, c.wrapping_sub(1)),
-            (r + 1 < rows, r + 1, c),
-            (r > 0, r.wrapping_sub(1), c),
-        ] {
-            if ok && inside[[rr, cc]] && !a[[rr, cc]].is_finite() {
-                a[[rr, cc]] = v;
-                queue.push_back((rr, cc));
-            }
+    let near = nearest_within(a, inside, usize::MAX);
+    for (v, n) in a.iter_mut().zip(near.iter()) {
+        if !v.is_finite() && n.is_finite() {
+            *v = *n;
         }
     }
 }
